@@ -1,0 +1,46 @@
+//! The harness gives every test of the workbook real services, and keeps tests out of each other's
+//! way.
+//!
+//! A test asks for what it needs (a PostgreSQL database, a Redis key namespace, Kafka topics) and
+//! gets a handle that is its own: a fresh database cloned from a migrated template, keys under a
+//! prefix nobody else uses, topic names nobody else has. When the handle is dropped, at the end of
+//! the test or during a panic, what it made is removed.
+//!
+//! Where the services come from is decided once per test process, in this order (see
+//! [`provision`]): a `WORKBOOK_*` environment variable, else a Docker container started through
+//! testcontainers, else the test fails with a message that names both ways to provide the service.
+//! Nothing is skipped silently.
+//!
+//! Beside provisioning, the harness has the tools that the chapters use to show patterns failing
+//! and holding: a [`fault::FaultProxy`] that cuts, slows or blackholes a connection, a dedicated
+//! Kafka broker reached only through such a proxy ([`kafka::DedicatedKafka`]), crash points that
+//! abort a child process between two steps ([`crash`]), and [`eventually`] for effects that
+//! happen asynchronously.
+
+pub mod background;
+mod containers;
+pub mod crash;
+mod error;
+pub mod eventually;
+pub mod fault;
+pub mod kafka;
+pub mod migrations;
+pub mod mysql;
+mod names;
+pub mod owner;
+pub mod postgres;
+pub mod probe;
+pub mod provision;
+pub mod redis;
+mod service;
+pub mod sqlite;
+
+pub use error::HarnessError;
+pub use eventually::eventually;
+pub use kafka::{DedicatedKafka, KafkaScope};
+pub use mysql::MySqlDatabase;
+pub use postgres::PgDatabase;
+pub use provision::{Endpoint, Origin, endpoint};
+pub use redis::RedisNamespace;
+pub use service::ServiceKind;
+pub use sqlite::SqliteDatabase;

@@ -1,0 +1,84 @@
+//! Names that no other test, and no other test process, will use.
+//!
+//! A name reads `wbt_<owner>_<n>_<test>`: the owning process (see [`crate::owner`]), a counter
+//! within it, and as much of the test's name as fits, so that a leftover is easy to trace. The
+//! owner part is what lets a later run tell a dead process's leftovers from a live one's.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::owner;
+
+/// Prefix of every per-test database, key namespace and topic.
+pub(crate) const PREFIX: &str = "wbt";
+
+/// PostgreSQL truncates identifiers at 63 bytes, MySQL refuses more than 64.
+const MAX_LEN: usize = 63;
+
+static NEXT: AtomicU32 = AtomicU32::new(1);
+
+/// A fresh lowercase name made of `[a-z0-9_]`, safe as an unquoted SQL identifier.
+pub(crate) fn unique() -> String {
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let mut name = format!("{PREFIX}_{:08x}_{n}", owner::id());
+    let test = current_test_slug();
+    if !test.is_empty() {
+        name.push('_');
+        name.push_str(&test);
+    }
+    name.truncate(MAX_LEN);
+    name.trim_end_matches('_').to_owned()
+}
+
+/// The owner id written in a name made by [`unique`], if it is one.
+pub(crate) fn owner_of(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(PREFIX)?.strip_prefix('_')?;
+    let hex = rest.get(..8)?;
+    u32::from_str_radix(hex, 16).ok()
+}
+
+/// The test harness names each test's thread after the test; the last path segment is enough.
+fn current_test_slug() -> String {
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or_default();
+    if name == "main" {
+        return String::new();
+    }
+    let last = name.rsplit("::").next().unwrap_or(name);
+    last.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_distinct_identifiers_that_carry_their_owner() {
+        let a = unique();
+        let b = unique();
+        assert_ne!(a, b);
+        for name in [&a, &b] {
+            assert!(name.len() <= MAX_LEN, "{name} is too long");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{name}"
+            );
+            assert_eq!(owner_of(name), Some(owner::id()), "{name}");
+        }
+    }
+
+    #[test]
+    fn names_from_elsewhere_have_no_owner() {
+        assert_eq!(owner_of("postgres"), None);
+        assert_eq!(owner_of("wbtpl_0123456789ab"), None);
+        assert_eq!(owner_of("wbt_zzzzzzzz_1"), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Where each service comes from, decided once per test process.
+//!
+//! For each [`ServiceKind`] the harness tries, in order:
+//! 1. the environment variable (`WORKBOOK_POSTGRES_URL`, ...). When it is set, it is the answer:
+//!    if that server does not answer, the test fails. Falling back to Docker would hide a typo.
+//! 2. a container started through testcontainers, when a Docker engine answers;
+//! 3. otherwise, [`HarnessError::Unavailable`], whose message names both ways.
+//!
+//! Readiness is checked at the protocol level (`SELECT 1`, `PING`, Kafka metadata) with a bounded
+//! wait, so a test never starts against a server that accepts TCP but cannot answer yet.
+
+use std::fmt;
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use crate::{HarnessError, ServiceKind, containers, probe};
+
+/// How long a server named by an environment variable gets to answer. It is expected to be up
+/// already (`scripts/local-services up` waits for it), so this only covers a slow first answer.
+/// `WORKBOOK_READY_SECS` changes it.
+const ENV_READY_LIMIT: Duration = Duration::from_secs(10);
+
+fn env_ready_limit() -> Duration {
+    std::env::var("WORKBOOK_READY_SECS")
+        .ok()
+        .and_then(|secs| secs.parse().ok())
+        .map(Duration::from_secs_f64)
+        .unwrap_or(ENV_READY_LIMIT)
+}
+
+/// How long a container gets: the first start may initialise a database.
+const CONTAINER_READY_LIMIT: Duration = Duration::from_secs(90);
+
+/// A service that answered: its address and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub kind: ServiceKind,
+    /// A connection URL (`postgres://`, `mysql://`, `redis://`) or, for Kafka, a bootstrap list.
+    pub url: String,
+    pub origin: Origin,
+}
+
+/// Where an [`Endpoint`] came from, so that a test's output says what it ran against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// From the named environment variable.
+    Env(&'static str),
+    /// A container started (or reused) through testcontainers.
+    Container { image: String, name: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Env(var) => write!(f, "${var}"),
+            Origin::Container { image, name } => write!(f, "container {name} ({image})"),
+        }
+    }
+}
+
+/// One cell per kind: the first test to ask does the work, the others wait for its answer.
+/// A failure is kept too, as its text: every later test fails at once with the same message
+/// instead of waiting out the same timeout again.
+static RESOLVED: [OnceCell<Result<Endpoint, String>>; 4] = [const { OnceCell::const_new() }; 4];
+
+/// The endpoint for `kind`, resolved once per process. See the module documentation for the order.
+pub async fn endpoint(kind: ServiceKind) -> Result<Endpoint, HarnessError> {
+    let index = ServiceKind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .expect("every kind is in ALL");
+    RESOLVED[index]
+        .get_or_init(|| resolve(kind))
+        .await
+        .clone()
+        .map_err(|attempts| unavailable(kind, attempts))
+}
+
+fn unavailable(kind: ServiceKind, attempts: String) -> HarnessError {
+    HarnessError::Unavailable {
+        kind,
+        var: kind.env_var(),
+        example: kind.env_example(),
+        attempts,
+    }
+}
+
+/// Tries each way in turn; on failure returns one line per way tried.
+async fn resolve(kind: ServiceKind) -> Result<Endpoint, String> {
+    let var = kind.env_var();
+    if let Some(url) = std::env::var(var).ok().filter(|v| !v.trim().is_empty()) {
+        return match probe::wait_ready(kind, &url, env_ready_limit()).await {
+            Ok(_version) => Ok(Endpoint {
+                kind,
+                url,
+                origin: Origin::Env(var),
+            }),
+            Err(error) => Err(format!(
+                "  - {var}={url} is set, but that server does not answer: {error}"
+            )),
+        };
+    }
+    let tried_env = format!("  - {var} is not set.");
+    match containers::start(kind).await {
+        Ok(started) => match probe::wait_ready(kind, &started.url, CONTAINER_READY_LIMIT).await {
+            Ok(_version) => Ok(Endpoint {
+                kind,
+                url: started.url,
+                origin: Origin::Container {
+                    image: started.image,
+                    name: started.name,
+                },
+            }),
+            Err(error) => Err(format!(
+                "{tried_env}\n  - the container {} started but: {error}",
+                started.name
+            )),
+        },
+        Err(containers::StartError::NoDocker(why)) => Err(format!(
+            "{tried_env}\n  - no Docker engine answered ({why})."
+        )),
+        Err(containers::StartError::Failed(why)) => Err(format!(
+            "{tried_env}\n  - Docker answered, but the container did not start: {why}"
+        )),
+    }
+}
+
+/// What [`endpoint`] would do for `kind`, without starting anything: for `workbook doctor`.
+pub fn planned_source(kind: ServiceKind) -> String {
+    match std::env::var(kind.env_var()) {
+        Ok(url) if !url.trim().is_empty() => format!("${} = {url}", kind.env_var()),
+        _ => format!(
+            "${} not set: a Docker container, if an engine answers",
+            kind.env_var()
+        ),
+    }
+}

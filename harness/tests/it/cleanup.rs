@@ -1,0 +1,136 @@
+//! What a test made is gone after it: when it passes, when it panics, and when its process is
+//! killed (then the next process's sweep removes it).
+
+use harness::crash::{ChildTest, arm_from_env};
+use harness::{PgDatabase, RedisNamespace, ServiceKind};
+use redis::AsyncCommands;
+use rstest::rstest;
+
+use crate::support::{Backend, Db, POSTGRES, database_exists};
+
+#[rstest]
+#[tokio::test]
+async fn a_test_database_is_gone_after_its_test(
+    #[values(Backend::Postgres, Backend::MySql)] backend: Backend,
+) -> anyhow::Result<()> {
+    let db = Db::new(backend).await?;
+    db.insert("x", "me").await?;
+    let name = db.name().expect("a server database has a name");
+    assert!(database_exists(backend, &name).await?);
+
+    drop(db);
+
+    assert!(
+        !database_exists(backend, &name).await?,
+        "{name} is still there"
+    );
+    Ok(())
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_test_database_is_gone_after_its_test_panics(
+    #[values(Backend::Postgres, Backend::MySql)] backend: Backend,
+) -> anyhow::Result<()> {
+    let (named, name) = tokio::sync::oneshot::channel();
+    let panicking_test = tokio::spawn(async move {
+        let db = Db::new(backend).await.expect("a database");
+        db.insert("x", "me").await.expect("an insert");
+        named
+            .send(db.name().expect("a name"))
+            .expect("the receiver waits");
+        panic!("this test fails while its database is in use");
+    });
+
+    let failure = panicking_test.await.expect_err("the task panics");
+    assert!(failure.is_panic());
+    let name = name.await?;
+    assert!(
+        !database_exists(backend, &name).await?,
+        "{name} survived the panic"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_redis_namespace_is_emptied_after_its_test() -> anyhow::Result<()> {
+    let namespace = RedisNamespace::new().await?;
+    let mut connection = namespace.connection();
+    for key in ["a", "b", "c"] {
+        let _: () = connection.set(namespace.key(key), key).await?;
+    }
+    let prefix = namespace.prefix().to_owned();
+    let client = namespace.client().clone();
+    assert_eq!(namespace.keys().await?.len(), 3);
+
+    drop(namespace);
+
+    let mut fresh = client.get_multiplexed_async_connection().await?;
+    let left: Vec<String> = fresh.keys(format!("{prefix}*")).await?;
+    assert!(left.is_empty(), "left behind: {left:?}");
+    Ok(())
+}
+
+/// Two steps with a crash point between them. On its own this test runs both steps; in a child
+/// armed at `cleanup::between_steps` it dies after the first, leaving its database behind.
+#[tokio::test]
+async fn two_steps_write_two_rows() -> anyhow::Result<()> {
+    arm_from_env();
+    let db = PgDatabase::new(&POSTGRES).await?;
+    println!("database: {}", db.name());
+    sqlx::query("INSERT INTO items (name, owner) VALUES ('step', 'one')")
+        .execute(db.pool())
+        .await?;
+    fail::fail_point!("cleanup::between_steps");
+    sqlx::query("INSERT INTO items (name, owner) VALUES ('step', 'two')")
+        .execute(db.pool())
+        .await?;
+
+    let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM items ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    assert_eq!(owners, ["one", "two"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_crash_between_two_steps_leaves_the_first_and_the_next_sweep_removes_the_database()
+-> anyhow::Result<()> {
+    let child = ChildTest::new("cleanup::two_steps_write_two_rows")
+        .crash_at("cleanup::between_steps")
+        .run()
+        .await?;
+    assert!(child.crashed_at("cleanup::between_steps"), "{child}");
+    let name = child
+        .stdout
+        .lines()
+        .find_map(|line| line.split_once("database: ").map(|(_, name)| name.trim()))
+        .unwrap_or_else(|| panic!("the child did not say its database:\n{child}"))
+        .to_owned();
+
+    // No destructor ran in the child: its database is still there, holding only the first step.
+    let endpoint = harness::endpoint(ServiceKind::Postgres).await?;
+    let mut left = url::Url::parse(&endpoint.url)?;
+    left.set_path(&name);
+    let pool = sqlx::PgPool::connect(left.as_str()).await?;
+    let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM items ORDER BY id")
+        .fetch_all(&pool)
+        .await?;
+    assert_eq!(owners, ["one"]);
+    pool.close().await;
+
+    // The child's lock went with its process, so a sweep knows the database is nobody's.
+    let swept = harness::owner::sweep(ServiceKind::Postgres, &endpoint.url).await?;
+    assert!(swept.contains(&name), "{name} not in {swept:?}");
+    assert!(!database_exists(Backend::Postgres, &name).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_sweep_leaves_the_databases_of_live_processes_alone() -> anyhow::Result<()> {
+    let db = PgDatabase::new(&POSTGRES).await?;
+    let swept = harness::owner::sweep(ServiceKind::Postgres, &db.endpoint().url).await?;
+    assert!(!swept.contains(&db.name().to_owned()));
+    assert!(database_exists(Backend::Postgres, db.name()).await?);
+    Ok(())
+}

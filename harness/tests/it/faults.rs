@@ -1,0 +1,226 @@
+//! Each fault of the proxy, observed on PostgreSQL, Redis and Kafka with their real clients.
+//!
+//! One test body per fault, run against each service through [`Target`], which knows how to make
+//! one round trip with that service's client.
+
+use std::time::{Duration, Instant};
+
+use harness::fault::FaultProxy;
+use harness::{DedicatedKafka, PgDatabase, RedisNamespace, eventually};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rstest::rstest;
+use sqlx::postgres::PgPoolOptions;
+
+use crate::support::POSTGRES;
+
+#[derive(Debug, Clone, Copy)]
+enum Service {
+    Postgres,
+    Redis,
+    Kafka,
+}
+
+/// A service behind a fault proxy, and a client of it that connects through the proxy.
+struct Target {
+    client: Client,
+    proxy_owner: ProxyOwner,
+}
+
+enum Client {
+    Postgres(sqlx::PgPool),
+    Redis(redis::aio::ConnectionManager),
+    Kafka {
+        producer: FutureProducer,
+        topic: String,
+    },
+}
+
+/// What keeps the proxy (and the service behind it) alive for the test.
+enum ProxyOwner {
+    Plain(FaultProxy, #[allow(dead_code)] Box<dyn std::any::Any>),
+    DedicatedKafka(DedicatedKafka, #[allow(dead_code)] harness::KafkaScope),
+}
+
+impl Target {
+    async fn new(service: Service) -> anyhow::Result<Self> {
+        Ok(match service {
+            Service::Postgres => {
+                let db = PgDatabase::new(&POSTGRES).await?;
+                let (proxy, url) = FaultProxy::route(db.url()).await?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(2)
+                    .acquire_timeout(Duration::from_secs(2))
+                    .connect(&url)
+                    .await?;
+                Target {
+                    client: Client::Postgres(pool),
+                    proxy_owner: ProxyOwner::Plain(proxy, Box::new(db)),
+                }
+            }
+            Service::Redis => {
+                let namespace = RedisNamespace::new().await?;
+                let (proxy, url) = FaultProxy::route(&namespace.endpoint().url).await?;
+                let config = redis::aio::ConnectionManagerConfig::new()
+                    .set_response_timeout(Some(Duration::from_secs(1)))
+                    .set_connection_timeout(Some(Duration::from_secs(1)))
+                    .set_number_of_retries(1);
+                let manager = redis::Client::open(url)?
+                    .get_connection_manager_with_config(config)
+                    .await?;
+                Target {
+                    client: Client::Redis(manager),
+                    proxy_owner: ProxyOwner::Plain(proxy, Box::new(namespace)),
+                }
+            }
+            Service::Kafka => {
+                let broker = DedicatedKafka::start().await?;
+                let scope = broker.scope();
+                let topic = scope.create_topic("faults", 1).await?;
+                let producer: FutureProducer = scope
+                    .producer_config()
+                    .set("message.timeout.ms", "2000")
+                    .set("socket.connection.setup.timeout.ms", "1000")
+                    .create()?;
+                Target {
+                    client: Client::Kafka { producer, topic },
+                    proxy_owner: ProxyOwner::DedicatedKafka(broker, scope),
+                }
+            }
+        })
+    }
+
+    fn proxy(&self) -> &FaultProxy {
+        match &self.proxy_owner {
+            ProxyOwner::Plain(proxy, _) => proxy,
+            ProxyOwner::DedicatedKafka(broker, _) => broker.proxy(),
+        }
+    }
+
+    /// One request and its answer, within `limit`; returns how long it took.
+    async fn round_trip(&self, limit: Duration) -> Result<Duration, String> {
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(limit, async {
+            match &self.client {
+                Client::Postgres(pool) => sqlx::query_scalar::<_, i32>("SELECT 1")
+                    .fetch_one(pool)
+                    .await
+                    .map(drop)
+                    .map_err(|e| e.to_string()),
+                Client::Redis(manager) => {
+                    let mut manager = manager.clone();
+                    redis::cmd("PING")
+                        .query_async::<String>(&mut manager)
+                        .await
+                        .map(drop)
+                        .map_err(|e| e.to_string())
+                }
+                Client::Kafka { producer, topic } => producer
+                    .send(
+                        FutureRecord::to(topic).key("k").payload("v"),
+                        Duration::ZERO,
+                    )
+                    .await
+                    .map(drop)
+                    .map_err(|(e, _)| e.to_string()),
+            }
+        })
+        .await;
+        match outcome {
+            Ok(Ok(())) => Ok(started.elapsed()),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(format!("no answer within {limit:?}")),
+        }
+    }
+
+    /// Waits until a round trip succeeds again (clients reconnect on their own time).
+    async fn recovers(&self) {
+        eventually(Duration::from_secs(20), || {
+            self.round_trip(Duration::from_secs(3))
+        })
+        .await;
+    }
+}
+
+#[rstest]
+#[tokio::test]
+async fn cut_fails_requests_and_restore_lets_them_through_again(
+    #[values(Service::Postgres, Service::Redis, Service::Kafka)] service: Service,
+) -> anyhow::Result<()> {
+    let target = Target::new(service).await?;
+    target
+        .round_trip(Duration::from_secs(10))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert!(target.proxy().open_connections() > 0);
+
+    target.proxy().cut().await;
+    assert_eq!(
+        target.proxy().open_connections(),
+        0,
+        "cut leaves no connection open"
+    );
+    let while_cut = target.round_trip(Duration::from_secs(8)).await;
+    assert!(
+        while_cut.is_err(),
+        "{service:?} answered through a cut proxy"
+    );
+
+    target.proxy().restore();
+    target.recovers().await;
+    Ok(())
+}
+
+#[rstest]
+#[tokio::test]
+async fn latency_delays_every_answer(
+    #[values(Service::Postgres, Service::Redis, Service::Kafka)] service: Service,
+) -> anyhow::Result<()> {
+    let target = Target::new(service).await?;
+    target
+        .round_trip(Duration::from_secs(10))
+        .await
+        .map_err(anyhow::Error::msg)?;
+
+    let delay = Duration::from_millis(300);
+    target.proxy().latency(delay);
+    // A request and its answer each cross the proxy once, so a round trip takes at least 2 × delay.
+    let slow = target
+        .round_trip(Duration::from_secs(10))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    assert!(
+        slow >= delay * 2,
+        "{service:?} answered in {slow:?} despite {delay:?} each way"
+    );
+
+    target.proxy().restore();
+    target.recovers().await;
+    Ok(())
+}
+
+#[rstest]
+#[tokio::test]
+async fn blackhole_leaves_requests_unanswered_until_restore(
+    #[values(Service::Postgres, Service::Redis, Service::Kafka)] service: Service,
+) -> anyhow::Result<()> {
+    let target = Target::new(service).await?;
+    target
+        .round_trip(Duration::from_secs(10))
+        .await
+        .map_err(anyhow::Error::msg)?;
+
+    target.proxy().blackhole();
+    let unanswered = target.round_trip(Duration::from_millis(1500)).await;
+    assert!(
+        unanswered.is_err(),
+        "{service:?} answered through a blackhole"
+    );
+    assert!(
+        target.proxy().open_connections() > 0,
+        "a blackhole closes nothing"
+    );
+
+    target.proxy().restore();
+    target.recovers().await;
+    Ok(())
+}

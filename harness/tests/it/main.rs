@@ -1,0 +1,13 @@
+//! The harness's own tests, against real services: what every chapter relies on is proven here.
+//!
+//! One test binary for the crate (a binary per file would cost a link each). The modules:
+//! - `provision`: every service resolves and answers; a missing one fails with a useful message;
+//! - `isolation`: tests writing the same names at the same time never see each other's data;
+//! - `cleanup`: what a test made is gone after it, also after a panic or a crash;
+//! - `faults`: cut, restore, latency and blackhole, observed on PostgreSQL, Redis and Kafka.
+
+mod cleanup;
+mod faults;
+mod isolation;
+mod provision;
+mod support;

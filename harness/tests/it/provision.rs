@@ -1,0 +1,80 @@
+//! Every service resolves and answers; one that does not fails the test with a message that says
+//! how to provide it.
+
+use harness::ServiceKind;
+use harness::crash::ChildTest;
+use rstest::rstest;
+
+use crate::support::closed_port;
+
+#[rstest]
+#[case::postgres(ServiceKind::Postgres, "PostgreSQL")]
+#[case::mysql(ServiceKind::MySql, "MariaDB")]
+#[case::redis(ServiceKind::Redis, "Redis")]
+#[case::kafka(ServiceKind::Kafka, "brokers")]
+#[tokio::test]
+async fn every_provider_resolves_and_answers(
+    #[case] kind: ServiceKind,
+    #[case] described_as: &str,
+) -> anyhow::Result<()> {
+    let endpoint = harness::endpoint(kind).await?;
+    let answer = harness::probe::probe(kind, &endpoint.url)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    println!("{kind} from {}: {answer}", endpoint.origin);
+    assert_eq!(endpoint.kind, kind);
+    assert!(answer.contains(described_as), "{kind} answered {answer:?}");
+    Ok(())
+}
+
+/// Each case runs the matching case of the test above in a child process, with the service's
+/// variable pointing at a port where nothing listens.
+#[rstest]
+#[case::postgres(
+    ServiceKind::Postgres,
+    "case_1_postgres",
+    "postgres://postgres@127.0.0.1:{port}/postgres"
+)]
+#[case::mysql(
+    ServiceKind::MySql,
+    "case_2_mysql",
+    "mysql://root@127.0.0.1:{port}/mysql"
+)]
+#[case::redis(ServiceKind::Redis, "case_3_redis", "redis://127.0.0.1:{port}")]
+#[case::kafka(ServiceKind::Kafka, "case_4_kafka", "127.0.0.1:{port}")]
+#[tokio::test]
+async fn a_service_that_does_not_answer_fails_the_test_and_says_how_to_provide_it(
+    #[case] kind: ServiceKind,
+    #[case] case: &str,
+    #[case] url: &str,
+) -> anyhow::Result<()> {
+    let url = url.replace("{port}", &closed_port().to_string());
+    let child = ChildTest::new(format!(
+        "provision::every_provider_resolves_and_answers::{case}"
+    ))
+    .env(kind.env_var(), &url)
+    .env("WORKBOOK_READY_SECS", "1")
+    .run()
+    .await?;
+
+    assert!(
+        !child.status.success(),
+        "the child should fail without its service:\n{child}"
+    );
+    let output = child.output();
+    for expected in [
+        format!("{kind} is not available to this test"),
+        format!(
+            "{}={url} is set, but that server does not answer",
+            kind.env_var()
+        ),
+        format!("export {}=", kind.env_var()),
+        "start a Docker engine".to_owned(),
+    ] {
+        assert!(
+            output.contains(&expected),
+            "missing {expected:?} in:\n{child}"
+        );
+    }
+    Ok(())
+}
