@@ -1,1 +1,153 @@
-fn main() {}
+//! `workbook`: run the workbook's narrated tours, check the services, read the benchmarks.
+//!
+//! `workbook tour` runs every tour on embedded stand-ins (SQLite in memory, an in-process Kafka),
+//! so it works on any machine; `workbook tour --real` runs them against the services the tests use.
+
+mod bench_report;
+mod chapters;
+mod doctor;
+mod test_status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::bail;
+use clap::{Parser, Subcommand};
+use harness::narrator::{Mode, Narrator};
+
+use crate::chapters::{CHAPTERS, Status};
+
+#[derive(Parser)]
+#[command(
+    name = "workbook",
+    version,
+    about = "Backend patterns, run against real services and measured"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The chapters, what each teaches, and how its tests did in the last `just test`.
+    List,
+    /// For each service: where it would come from, whether it answers, its version.
+    Doctor,
+    /// Runs the narrated tours: every one, or one chapter's (by number or name).
+    Tour {
+        chapter: Option<String>,
+        /// Use the provisioned services instead of embedded stand-ins.
+        #[arg(long)]
+        real: bool,
+    },
+    /// Benchmark results.
+    Bench {
+        /// Writes docs/src/benchmarks.md from criterion's latest results.
+        #[arg(long)]
+        report: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("workbook: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        // librdkafka logs every refused connection as an error, which is exactly what a tour provokes
+        // on purpose; `WORKBOOK_LOG=info` (or any filter) shows them again.
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WORKBOOK_LOG")
+                .unwrap_or_else(|_| "warn,sqlx=error,rdkafka=off,librdkafka=off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::List => list(),
+        Command::Doctor => {
+            let missing = doctor::run().await;
+            if missing > 0 {
+                bail!("{missing} service(s) not available: see above");
+            }
+            Ok(())
+        }
+        Command::Tour { chapter, real } => {
+            tour(chapter.as_deref(), if real { Mode::Real } else { Mode::Embedded }).await
+        }
+        Command::Bench { report } => bench(report),
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn list() -> anyhow::Result<()> {
+    let report = workspace_root().join("target/nextest/default/junit.xml");
+    let results = test_status::read(&report);
+    for chapter in CHAPTERS {
+        let tests = match (chapter.status, results.get(chapter.package)) {
+            (Status::Planned, _) => "planned".to_owned(),
+            (Status::Ready, None) => "tests: not run yet (just test)".to_owned(),
+            (Status::Ready, Some(counts)) if counts.failed == 0 => format!("tests: {} passed", counts.tests),
+            (Status::Ready, Some(counts)) => format!("tests: {} of {} FAILED", counts.failed, counts.tests),
+        };
+        println!("{:<24} {:<74} {tests}", chapter.id(), chapter.summary);
+    }
+    Ok(())
+}
+
+async fn tour(which: Option<&str>, mode: Mode) -> anyhow::Result<()> {
+    let chosen: Vec<&chapters::Chapter> = match which {
+        None => CHAPTERS
+            .iter()
+            .filter(|chapter| chapter.status == Status::Ready)
+            .collect(),
+        Some(name) => match chapters::find(name) {
+            Some(chapter) if chapter.status == Status::Ready => vec![chapter],
+            Some(chapter) => bail!(
+                "chapter {} is not written yet; `workbook list` shows what is",
+                chapter.id()
+            ),
+            None => {
+                let known: Vec<String> = CHAPTERS.iter().map(|chapter| chapter.id()).collect();
+                bail!("no chapter called {name:?}; the chapters are: {}", known.join(", "))
+            }
+        },
+    };
+    let mut narrator = Narrator::to_stdout();
+    for chapter in chosen {
+        run_one(chapter, mode, &mut narrator).await?;
+    }
+    Ok(())
+}
+
+/// Each ready chapter's tour, by package.
+async fn run_one(chapter: &chapters::Chapter, mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
+    match chapter.package {
+        "harness" => harness::tour::run(mode, narrator).await?,
+        other => bail!("{other} is marked ready but has no tour wired in src/main.rs"),
+    }
+    Ok(())
+}
+
+fn bench(report: bool) -> anyhow::Result<()> {
+    if !report {
+        bail!("`just bench` runs the benchmarks; `workbook bench --report` writes their table");
+    }
+    let root = workspace_root();
+    let results = bench_report::collect(&root.join("target/criterion"))?;
+    let page = bench_report::render(&results, "just bench && workbook bench --report");
+    let path = root.join("docs/src/benchmarks.md");
+    std::fs::write(&path, page)?;
+    println!("wrote {} ({} groups)", path.display(), results.len());
+    Ok(())
+}

@@ -14,9 +14,7 @@ use std::sync::Mutex;
 
 use testcontainers::core::{ContainerPort, WaitFor};
 use testcontainers::runners::AsyncRunner;
-use testcontainers::{
-    ContainerAsync, GenericImage, Image, ImageExt, ReuseDirective, TestcontainersError,
-};
+use testcontainers::{ContainerAsync, GenericImage, Image, ImageExt, ReuseDirective, TestcontainersError};
 use testcontainers_modules::{kafka::apache, mariadb::Mariadb, postgres::Postgres, redis::Redis};
 
 use crate::ServiceKind;
@@ -66,8 +64,7 @@ pub(crate) async fn start(kind: ServiceKind) -> Result<Started, StartError> {
         let name = container_name(kind);
         match kind {
             ServiceKind::Postgres => {
-                let (host, port) =
-                    run_reused(Postgres::default().with_host_auth(), &name, 5432).await?;
+                let (host, port) = run_reused(Postgres::default().with_host_auth(), &name, 5432).await?;
                 Ok(Started {
                     url: format!("postgres://postgres@{host}:{port}/postgres"),
                     image: "postgres".into(),
@@ -91,9 +88,7 @@ pub(crate) async fn start(kind: ServiceKind) -> Result<Started, StartError> {
                 })
             }
             ServiceKind::Kafka => {
-                let (host, port) =
-                    run_reused(apache::Kafka::default(), &name, apache::KAFKA_PORT.as_u16())
-                        .await?;
+                let (host, port) = run_reused(apache::Kafka::default(), &name, apache::KAFKA_PORT.as_u16()).await?;
                 Ok(Started {
                     url: format!("{host}:{port}"),
                     image: "apache/kafka-native".into(),
@@ -123,14 +118,9 @@ where
     Ok(address)
 }
 
-async fn address_of<I: Image>(
-    container: &ContainerAsync<I>,
-    port: u16,
-) -> Result<(String, u16), StartError> {
+async fn address_of<I: Image>(container: &ContainerAsync<I>, port: u16) -> Result<(String, u16), StartError> {
     let host = container.get_host().await?.to_string();
-    let port = container
-        .get_host_port_ipv4(ContainerPort::Tcp(port))
-        .await?;
+    let port = container.get_host_port_ipv4(ContainerPort::Tcp(port)).await?;
     // "localhost" may resolve to ::1 first, where Docker's port mapping may not listen.
     let host = if host == "localhost" {
         "127.0.0.1".to_owned()

@@ -93,12 +93,7 @@ impl ChildTest {
         let mut command = tokio::process::Command::new(&binary);
         // libtest's own arguments: exactly this test, output not captured so that the parent
         // sees what the child said before it died.
-        command.args([
-            self.test.as_str(),
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ]);
+        command.args([self.test.as_str(), "--exact", "--nocapture", "--test-threads=1"]);
         command.env_remove(CRASH_AT);
         if let Some(point) = &self.crash_at {
             command.env(CRASH_AT, point);

@@ -80,10 +80,7 @@ macro_rules! context_for {
     ($source:ty, $variant:ident) => {
         impl<T> Context<T> for Result<T, $source> {
             fn context(self, what: impl FnOnce() -> String) -> Result<T, HarnessError> {
-                self.map_err(|source| HarnessError::$variant {
-                    what: what(),
-                    source,
-                })
+                self.map_err(|source| HarnessError::$variant { what: what(), source })
             }
         }
     };

@@ -120,9 +120,6 @@ mod tests {
     #[tokio::test(start_paused = true)]
     #[should_panic(expected = "last failure: still 0")]
     async fn eventually_panics_with_the_last_failure() {
-        eventually(Duration::from_millis(100), || async {
-            Err::<(), _>("still 0")
-        })
-        .await;
+        eventually(Duration::from_millis(100), || async { Err::<(), _>("still 0") }).await;
     }
 }

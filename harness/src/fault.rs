@@ -98,8 +98,7 @@ impl FaultProxy {
     /// [`crate::DedicatedKafka`] instead: its clients learn the broker's own address from metadata
     /// and would go around a plain proxy.
     pub async fn route(url: &str) -> Result<(Self, String), HarnessError> {
-        let mut parsed = url::Url::parse(url)
-            .map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
+        let mut parsed = url::Url::parse(url).map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
         let port = parsed.port().or_else(|| default_port(parsed.scheme()));
         let (Some(host), Some(port)) = (parsed.host_str(), port) else {
             return Err(HarnessError::Other(format!(
@@ -144,9 +143,7 @@ impl FaultProxy {
 
     /// Stops delivering bytes in both directions, without closing anything.
     pub fn blackhole(&self) {
-        self.shared
-            .state
-            .send_modify(|state| state.mode = Mode::Blackhole);
+        self.shared.state.send_modify(|state| state.mode = Mode::Blackhole);
     }
 
     /// Delivers every byte `delay` after it arrives, in each direction.
@@ -283,9 +280,7 @@ async fn pump(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, state: watch::Rec
         let mut state = state;
         while let Some((due, chunk)) = arrivals.recv().await {
             tokio::time::sleep_until(due).await;
-            if state.wait_for(|s| s.mode != Mode::Blackhole).await.is_err()
-                || to.write_all(&chunk).await.is_err()
-            {
+            if state.wait_for(|s| s.mode != Mode::Blackhole).await.is_err() || to.write_all(&chunk).await.is_err() {
                 break;
             }
         }

@@ -24,9 +24,7 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::error::Context;
 use crate::fault::FaultProxy;
-use crate::{
-    Endpoint, HarnessError, Origin, ServiceKind, background, containers, names, probe, provision,
-};
+use crate::{Endpoint, HarnessError, Origin, ServiceKind, background, containers, names, probe, provision};
 
 /// A set of topic and group names of a test's own, on one broker.
 pub struct KafkaScope {
@@ -108,11 +106,7 @@ impl KafkaScope {
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         let results = admin
             .create_topics(
-                &[NewTopic::new(
-                    &topic,
-                    partitions,
-                    TopicReplication::Fixed(1),
-                )],
+                &[NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))],
                 &options,
             )
             .await
@@ -121,16 +115,11 @@ impl KafkaScope {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((name, code)) => {
-                    return Err(HarnessError::Other(format!(
-                        "creating topic {name}: {code}"
-                    )));
+                    return Err(HarnessError::Other(format!("creating topic {name}: {code}")));
                 }
             }
         }
-        self.created
-            .lock()
-            .expect("not poisoned")
-            .push(topic.clone());
+        self.created.lock().expect("not poisoned").push(topic.clone());
         Ok(topic)
     }
 }
@@ -170,12 +159,9 @@ impl DedicatedKafka {
         let listener = background::run(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .await
             .context(|| "binding the proxy of a dedicated Kafka broker".into())?;
-        let proxy_address = listener
-            .local_addr()
-            .context(|| "reading the proxy's address".into())?;
+        let proxy_address = listener.local_addr().context(|| "reading the proxy's address".into())?;
 
-        let (upstream, broker, origin): (String, Box<dyn Any + Send>, Origin) = match tansu_binary()
-        {
+        let (upstream, broker, origin): (String, Box<dyn Any + Send>, Origin) = match tansu_binary() {
             Some(tansu) => {
                 let (address, process) = start_tansu(&tansu, proxy_address).await?;
                 (address, Box::new(process), Origin::Env("WORKBOOK_TANSU"))
@@ -189,9 +175,7 @@ impl DedicatedKafka {
                         name: "dedicated".into(),
                     },
                 ),
-                Err(
-                    containers::StartError::NoDocker(why) | containers::StartError::Failed(why),
-                ) => {
+                Err(containers::StartError::NoDocker(why) | containers::StartError::Failed(why)) => {
                     return Err(HarnessError::Other(format!(
                         "a dedicated Kafka broker needs tansu or a Docker engine, and neither is here.\n  \
                          - tansu: not found in $WORKBOOK_TANSU, on PATH or in ~/.cargo/bin; `scripts/local-services up` \
@@ -282,11 +266,8 @@ async fn start_tansu(
     let listen = free_port().await?;
     let directory = std::env::temp_dir().join(format!("{}-tansu", names::unique()));
     std::fs::create_dir_all(&directory).context(|| format!("creating {}", directory.display()))?;
-    let log = std::fs::File::create(directory.join("broker.log"))
-        .context(|| "creating the broker's log".into())?;
-    let log_err = log
-        .try_clone()
-        .context(|| "sharing the broker's log".into())?;
+    let log = std::fs::File::create(directory.join("broker.log")).context(|| "creating the broker's log".into())?;
+    let log_err = log.try_clone().context(|| "sharing the broker's log".into())?;
 
     let mut command = tokio::process::Command::new(tansu);
     command
@@ -321,8 +302,5 @@ async fn free_port() -> Result<u16, HarnessError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .context(|| "finding a free port".into())?;
-    Ok(listener
-        .local_addr()
-        .context(|| "finding a free port".into())?
-        .port())
+    Ok(listener.local_addr().context(|| "finding a free port".into())?.port())
 }

@@ -27,13 +27,16 @@ pub mod kafka;
 pub mod migrations;
 pub mod mysql;
 mod names;
+pub mod narrator;
 pub mod owner;
 pub mod postgres;
 pub mod probe;
 pub mod provision;
 pub mod redis;
+pub mod sample;
 mod service;
 pub mod sqlite;
+pub mod tour;
 
 pub use error::HarnessError;
 pub use eventually::eventually;

@@ -14,10 +14,7 @@ pub fn key(migrator: &Migrator) -> String {
         hasher.update(&migration.checksum[..]);
     }
     let digest = hasher.finalize();
-    digest[..6]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    digest[..6].iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The key as a positive 32-bit number, for PostgreSQL's advisory lock that guards the build.

@@ -64,7 +64,7 @@ impl MySqlDatabase {
             .acquire()
             .await
             .context(|| format!("connecting to {}", handle.name))?;
-        migrations::run_mysql(migrator, &mut *conn)
+        migrations::run_mysql(migrator, &mut conn)
             .await
             .context(|| format!("running the migrations into {}", handle.name))?;
         drop(conn);
@@ -111,17 +111,13 @@ async fn connect(url: &str) -> Result<MySqlConnection, HarnessError> {
 }
 
 /// Kills the sessions using the database, then drops it.
-pub(crate) async fn drop_database(
-    admin: &mut MySqlConnection,
-    name: &str,
-) -> Result<(), HarnessError> {
-    let sessions: Vec<i64> = sqlx::query_scalar(
-        "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
-    )
-    .bind(name)
-    .fetch_all(&mut *admin)
-    .await
-    .context(|| format!("listing the sessions on {name}"))?;
+pub(crate) async fn drop_database(admin: &mut MySqlConnection, name: &str) -> Result<(), HarnessError> {
+    let sessions: Vec<i64> =
+        sqlx::query_scalar("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()")
+            .bind(name)
+            .fetch_all(&mut *admin)
+            .await
+            .context(|| format!("listing the sessions on {name}"))?;
     for id in sessions {
         // The session may end by itself in between; that is what we wanted anyway.
         let _ = sqlx::query("KILL ?").bind(id).execute(&mut *admin).await;

@@ -52,8 +52,7 @@ pub(crate) async fn register(kind: ServiceKind, admin_url: &str) -> Result<(), H
         .entry((kind, admin_url.to_owned()))
         .or_default()
         .clone();
-    cell.get_or_try_init(|| register_now(kind, admin_url))
-        .await?;
+    cell.get_or_try_init(|| register_now(kind, admin_url)).await?;
     Ok(())
 }
 
@@ -152,11 +151,12 @@ pub async fn sweep(kind: ServiceKind, admin_url: &str) -> Result<Vec<String>, Ha
             let mut conn = MySqlConnection::connect(admin_url)
                 .await
                 .context(|| format!("connecting to {admin_url} to sweep"))?;
-            let databases: Vec<String> =
-                sqlx::query_scalar("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'wbt\\_%'")
-                    .fetch_all(&mut conn)
-                    .await
-                    .context(|| "listing test databases".to_owned())?;
+            let databases: Vec<String> = sqlx::query_scalar(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'wbt\\_%'",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .context(|| "listing test databases".to_owned())?;
             for name in databases {
                 let Some(owner) = names::owner_of(&name) else {
                     continue;

@@ -44,11 +44,8 @@ impl PgDatabase {
     /// The same, on a given server (for example one reached through a fault proxy).
     pub async fn on(endpoint: Endpoint, migrator: &Migrator) -> Result<Self, HarnessError> {
         let admin_url = endpoint.url.clone();
-        owner::register(ServiceKind::Postgres, &admin_url).await?;
         let template = ensure_template(&admin_url, migrator).await?;
-
-        let name = names::unique();
-        clone_template(&admin_url, &name, &template).await?;
+        let name = clone_template(&admin_url, &template).await?;
 
         let url = with_database(&admin_url, &name)?;
         let pool = PgPoolOptions::new()
@@ -110,23 +107,17 @@ async fn connect(url: &str) -> Result<PgConnection, HarnessError> {
 }
 
 /// Drops a database even while clients are connected to it (PostgreSQL 13 and later).
-pub(crate) async fn drop_database(
-    admin: &mut PgConnection,
-    name: &str,
-) -> Result<(), HarnessError> {
-    sqlx::query(AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(admin)
-    .await
-    .context(|| format!("dropping the test database {name}"))?;
+pub(crate) async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), HarnessError> {
+    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(admin)
+        .await
+        .context(|| format!("dropping the test database {name}"))?;
     Ok(())
 }
 
 /// `url` pointing at another database on the same server.
 pub(crate) fn with_database(url: &str, database: &str) -> Result<String, HarnessError> {
-    let mut parsed = url::Url::parse(url)
-        .map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
+    let mut parsed = url::Url::parse(url).map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
     parsed.set_path(&format!("/{database}"));
     Ok(parsed.into())
 }
@@ -203,45 +194,42 @@ async fn database_exists(admin: &mut PgConnection, name: &str) -> Result<bool, H
         .context(|| format!("looking for database {name}"))
 }
 
-/// Creates a database and replays every migration into it: what a template saves each test.
-/// Kept public for the `harness_provision_postgres` benchmark, which compares the two.
-pub async fn create_and_migrate(
-    admin_url: &str,
-    name: &str,
-    migrator: &Migrator,
-) -> Result<(), HarnessError> {
+// ANCHOR: clone_template
+/// Clones `template` into a new database of this process's and returns its name: the per-test
+/// path. (The `harness_provision_postgres` benchmark compares it with [`create_and_migrate`].)
+pub async fn clone_template(admin_url: &str, template: &str) -> Result<String, HarnessError> {
+    owner::register(ServiceKind::Postgres, admin_url).await?;
+    let name = names::unique();
+    let mut admin = connect(admin_url).await?;
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {template}")))
+        .execute(&mut admin)
+        .await
+        .context(|| format!("creating the test database {name} from {template}"))?;
+    let _ = admin.close().await;
+    Ok(name)
+}
+// ANCHOR_END: clone_template
+
+/// Creates a new database of this process's, replays every migration into it, and returns its
+/// name: the work a template saves each test.
+pub async fn create_and_migrate(admin_url: &str, migrator: &Migrator) -> Result<String, HarnessError> {
+    owner::register(ServiceKind::Postgres, admin_url).await?;
+    let name = names::unique();
     let mut admin = connect(admin_url).await?;
     sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
         .execute(&mut admin)
         .await
         .context(|| format!("creating {name}"))?;
-    let mut conn = connect(&with_database(admin_url, name)?).await?;
+    let _ = admin.close().await;
+    let mut conn = connect(&with_database(admin_url, &name)?).await?;
     migrations::run_postgres(migrator, &mut conn)
         .await
         .context(|| format!("running the migrations into {name}"))?;
     let _ = conn.close().await;
-    let _ = admin.close().await;
-    Ok(())
+    Ok(name)
 }
 
-/// Clones the template of `migrator` into a new database: the per-test path, for the benchmark.
-pub async fn clone_template(
-    admin_url: &str,
-    name: &str,
-    template: &str,
-) -> Result<(), HarnessError> {
-    let mut admin = connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE {template}"
-    )))
-    .execute(&mut admin)
-    .await
-    .context(|| format!("creating {name} from {template}"))?;
-    let _ = admin.close().await;
-    Ok(())
-}
-
-/// Drops a database by name: for the benchmark's clean-up between iterations.
+/// Drops a database by name, even while clients are connected.
 pub async fn drop_by_name(admin_url: &str, name: &str) -> Result<(), HarnessError> {
     let mut admin = connect(admin_url).await?;
     drop_database(&mut admin, name).await

@@ -16,9 +16,7 @@ use crate::ServiceKind;
 pub async fn probe(kind: ServiceKind, url: &str) -> Result<String, String> {
     match kind {
         ServiceKind::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| e.to_string())?;
             let one: i32 = sqlx::query_scalar("SELECT 1")
                 .fetch_one(&mut conn)
                 .await
@@ -32,9 +30,7 @@ pub async fn probe(kind: ServiceKind, url: &str) -> Result<String, String> {
             Ok(format!("PostgreSQL {version}"))
         }
         ServiceKind::MySql => {
-            let mut conn = sqlx::MySqlConnection::connect(url)
-                .await
-                .map_err(|e| e.to_string())?;
+            let mut conn = sqlx::MySqlConnection::connect(url).await.map_err(|e| e.to_string())?;
             let version: String = sqlx::query_scalar("SELECT VERSION()")
                 .fetch_one(&mut conn)
                 .await
@@ -80,9 +76,7 @@ async fn kafka_metadata(brokers: &str, timeout: Duration) -> Result<String, Stri
             .set("socket.connection.setup.timeout.ms", "2000")
             .create()
             .map_err(|e| e.to_string())?;
-        let metadata = consumer
-            .fetch_metadata(None, timeout)
-            .map_err(|e| e.to_string())?;
+        let metadata = consumer.fetch_metadata(None, timeout).map_err(|e| e.to_string())?;
         let names: Vec<String> = metadata
             .brokers()
             .iter()

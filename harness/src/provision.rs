@@ -86,6 +86,7 @@ fn unavailable(kind: ServiceKind, attempts: String) -> HarnessError {
     }
 }
 
+// ANCHOR: resolve
 /// Tries each way in turn; on failure returns one line per way tried.
 async fn resolve(kind: ServiceKind) -> Result<Endpoint, String> {
     let var = kind.env_var();
@@ -117,22 +118,20 @@ async fn resolve(kind: ServiceKind) -> Result<Endpoint, String> {
                 started.name
             )),
         },
-        Err(containers::StartError::NoDocker(why)) => Err(format!(
-            "{tried_env}\n  - no Docker engine answered ({why})."
-        )),
+        Err(containers::StartError::NoDocker(why)) => {
+            Err(format!("{tried_env}\n  - no Docker engine answered ({why})."))
+        }
         Err(containers::StartError::Failed(why)) => Err(format!(
             "{tried_env}\n  - Docker answered, but the container did not start: {why}"
         )),
     }
 }
+// ANCHOR_END: resolve
 
 /// What [`endpoint`] would do for `kind`, without starting anything: for `workbook doctor`.
 pub fn planned_source(kind: ServiceKind) -> String {
     match std::env::var(kind.env_var()) {
         Ok(url) if !url.trim().is_empty() => format!("${} = {url}", kind.env_var()),
-        _ => format!(
-            "${} not set: a Docker container, if an engine answers",
-            kind.env_var()
-        ),
+        _ => format!("${} not set: a Docker container, if an engine answers", kind.env_var()),
     }
 }

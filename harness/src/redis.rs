@@ -28,8 +28,7 @@ impl RedisNamespace {
 
     /// The same, on a given server (for example one reached through a fault proxy).
     pub async fn on(endpoint: Endpoint) -> Result<Self, HarnessError> {
-        let client = redis::Client::open(endpoint.url.as_str())
-            .context(|| format!("parsing {}", endpoint.url))?;
+        let client = redis::Client::open(endpoint.url.as_str()).context(|| format!("parsing {}", endpoint.url))?;
         let connection = client
             .get_connection_manager()
             .await
@@ -110,10 +109,7 @@ impl Drop for RedisNamespace {
             Ok::<(), HarnessError>(())
         });
         if !matches!(deleted, Some(Ok(()))) {
-            eprintln!(
-                "harness: could not delete the keys under {} ({deleted:?})",
-                self.prefix
-            );
+            eprintln!("harness: could not delete the keys under {} ({deleted:?})", self.prefix);
         }
     }
 }

@@ -35,7 +35,7 @@ impl SqliteDatabase {
             .acquire()
             .await
             .context(|| "opening an in-memory SQLite database".to_owned())?;
-        migrations::run_sqlite(migrator, &mut *conn)
+        migrations::run_sqlite(migrator, &mut conn)
             .await
             .context(|| "running the migrations into in-memory SQLite".to_owned())?;
         drop(conn);

@@ -15,15 +15,12 @@ async fn a_test_database_is_gone_after_its_test(
 ) -> anyhow::Result<()> {
     let db = Db::new(backend).await?;
     db.insert("x", "me").await?;
-    let name = db.name().expect("a server database has a name");
+    let name = db.name().expect("a server database has a name").to_owned();
     assert!(database_exists(backend, &name).await?);
 
     drop(db);
 
-    assert!(
-        !database_exists(backend, &name).await?,
-        "{name} is still there"
-    );
+    assert!(!database_exists(backend, &name).await?, "{name} is still there");
     Ok(())
 }
 
@@ -32,12 +29,12 @@ async fn a_test_database_is_gone_after_its_test(
 async fn a_test_database_is_gone_after_its_test_panics(
     #[values(Backend::Postgres, Backend::MySql)] backend: Backend,
 ) -> anyhow::Result<()> {
-    let (named, name) = tokio::sync::oneshot::channel();
+    let (named, name) = tokio::sync::oneshot::channel::<String>();
     let panicking_test = tokio::spawn(async move {
         let db = Db::new(backend).await.expect("a database");
         db.insert("x", "me").await.expect("an insert");
         named
-            .send(db.name().expect("a name"))
+            .send(db.name().expect("a name").to_owned())
             .expect("the receiver waits");
         panic!("this test fails while its database is in use");
     });
@@ -45,10 +42,7 @@ async fn a_test_database_is_gone_after_its_test_panics(
     let failure = panicking_test.await.expect_err("the task panics");
     assert!(failure.is_panic());
     let name = name.await?;
-    assert!(
-        !database_exists(backend, &name).await?,
-        "{name} survived the panic"
-    );
+    assert!(!database_exists(backend, &name).await?, "{name} survived the panic");
     Ok(())
 }
 
@@ -71,6 +65,7 @@ async fn a_redis_namespace_is_emptied_after_its_test() -> anyhow::Result<()> {
     Ok(())
 }
 
+// ANCHOR: crash_scenario
 /// Two steps with a crash point between them. On its own this test runs both steps; in a child
 /// armed at `cleanup::between_steps` it dies after the first, leaving its database behind.
 #[tokio::test]
@@ -92,10 +87,11 @@ async fn two_steps_write_two_rows() -> anyhow::Result<()> {
     assert_eq!(owners, ["one", "two"]);
     Ok(())
 }
+// ANCHOR_END: crash_scenario
 
+// ANCHOR: crash_parent
 #[tokio::test]
-async fn a_crash_between_two_steps_leaves_the_first_and_the_next_sweep_removes_the_database()
--> anyhow::Result<()> {
+async fn a_crash_between_two_steps_leaves_the_first_and_the_next_sweep_removes_the_database() -> anyhow::Result<()> {
     let child = ChildTest::new("cleanup::two_steps_write_two_rows")
         .crash_at("cleanup::between_steps")
         .run()
@@ -125,6 +121,7 @@ async fn a_crash_between_two_steps_leaves_the_first_and_the_next_sweep_removes_t
     assert!(!database_exists(Backend::Postgres, &name).await?);
     Ok(())
 }
+// ANCHOR_END: crash_parent
 
 #[tokio::test]
 async fn a_sweep_leaves_the_databases_of_live_processes_alone() -> anyhow::Result<()> {

@@ -29,16 +29,15 @@ struct Target {
 enum Client {
     Postgres(sqlx::PgPool),
     Redis(redis::aio::ConnectionManager),
-    Kafka {
-        producer: FutureProducer,
-        topic: String,
-    },
+    Kafka { producer: FutureProducer, topic: String },
 }
 
 /// What keeps the proxy (and the service behind it) alive for the test.
 enum ProxyOwner {
-    Plain(FaultProxy, #[allow(dead_code)] Box<dyn std::any::Any>),
-    DedicatedKafka(DedicatedKafka, #[allow(dead_code)] harness::KafkaScope),
+    /// A proxy in front of a shared server, and the test's database or namespace on it.
+    Plain { proxy: FaultProxy, _service: Box<dyn std::any::Any> },
+    /// A broker of the test's own, whose proxy it keeps, and the test's topic names on it.
+    Kafka { broker: Box<DedicatedKafka>, _scope: harness::KafkaScope },
 }
 
 impl Target {
@@ -54,7 +53,7 @@ impl Target {
                     .await?;
                 Target {
                     client: Client::Postgres(pool),
-                    proxy_owner: ProxyOwner::Plain(proxy, Box::new(db)),
+                    proxy_owner: ProxyOwner::Plain { proxy, _service: Box::new(db) },
                 }
             }
             Service::Redis => {
@@ -69,7 +68,7 @@ impl Target {
                     .await?;
                 Target {
                     client: Client::Redis(manager),
-                    proxy_owner: ProxyOwner::Plain(proxy, Box::new(namespace)),
+                    proxy_owner: ProxyOwner::Plain { proxy, _service: Box::new(namespace) },
                 }
             }
             Service::Kafka => {
@@ -83,7 +82,7 @@ impl Target {
                     .create()?;
                 Target {
                     client: Client::Kafka { producer, topic },
-                    proxy_owner: ProxyOwner::DedicatedKafka(broker, scope),
+                    proxy_owner: ProxyOwner::Kafka { broker: Box::new(broker), _scope: scope },
                 }
             }
         })
@@ -91,8 +90,8 @@ impl Target {
 
     fn proxy(&self) -> &FaultProxy {
         match &self.proxy_owner {
-            ProxyOwner::Plain(proxy, _) => proxy,
-            ProxyOwner::DedicatedKafka(broker, _) => broker.proxy(),
+            ProxyOwner::Plain { proxy, .. } => proxy,
+            ProxyOwner::Kafka { broker, .. } => broker.proxy(),
         }
     }
 
@@ -115,10 +114,7 @@ impl Target {
                         .map_err(|e| e.to_string())
                 }
                 Client::Kafka { producer, topic } => producer
-                    .send(
-                        FutureRecord::to(topic).key("k").payload("v"),
-                        Duration::ZERO,
-                    )
+                    .send(FutureRecord::to(topic).key("k").payload("v"), Duration::ZERO)
                     .await
                     .map(drop)
                     .map_err(|(e, _)| e.to_string()),
@@ -134,13 +130,11 @@ impl Target {
 
     /// Waits until a round trip succeeds again (clients reconnect on their own time).
     async fn recovers(&self) {
-        eventually(Duration::from_secs(20), || {
-            self.round_trip(Duration::from_secs(3))
-        })
-        .await;
+        eventually(Duration::from_secs(20), || self.round_trip(Duration::from_secs(3))).await;
     }
 }
 
+// ANCHOR: cut_and_restore
 #[rstest]
 #[tokio::test]
 async fn cut_fails_requests_and_restore_lets_them_through_again(
@@ -154,21 +148,15 @@ async fn cut_fails_requests_and_restore_lets_them_through_again(
     assert!(target.proxy().open_connections() > 0);
 
     target.proxy().cut().await;
-    assert_eq!(
-        target.proxy().open_connections(),
-        0,
-        "cut leaves no connection open"
-    );
+    assert_eq!(target.proxy().open_connections(), 0, "cut leaves no connection open");
     let while_cut = target.round_trip(Duration::from_secs(8)).await;
-    assert!(
-        while_cut.is_err(),
-        "{service:?} answered through a cut proxy"
-    );
+    assert!(while_cut.is_err(), "{service:?} answered through a cut proxy");
 
     target.proxy().restore();
     target.recovers().await;
     Ok(())
 }
+// ANCHOR_END: cut_and_restore
 
 #[rstest]
 #[tokio::test]
@@ -211,14 +199,8 @@ async fn blackhole_leaves_requests_unanswered_until_restore(
 
     target.proxy().blackhole();
     let unanswered = target.round_trip(Duration::from_millis(1500)).await;
-    assert!(
-        unanswered.is_err(),
-        "{service:?} answered through a blackhole"
-    );
-    assert!(
-        target.proxy().open_connections() > 0,
-        "a blackhole closes nothing"
-    );
+    assert!(unanswered.is_err(), "{service:?} answered through a blackhole");
+    assert!(target.proxy().open_connections() > 0, "a blackhole closes nothing");
 
     target.proxy().restore();
     target.recovers().await;

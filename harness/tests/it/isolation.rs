@@ -15,6 +15,7 @@ use rstest::rstest;
 
 use crate::support::{Backend, Db};
 
+// ANCHOR: isolation
 #[rstest]
 #[tokio::test]
 async fn two_tests_writing_the_same_table_each_see_only_their_own_rows(
@@ -22,26 +23,19 @@ async fn two_tests_writing_the_same_table_each_see_only_their_own_rows(
 ) -> anyhow::Result<()> {
     let (first, second) = tokio::try_join!(Db::new(backend), Db::new(backend))?;
     if backend != Backend::Sqlite {
-        assert_ne!(
-            first.name(),
-            second.name(),
-            "two tests got the same database"
-        );
+        assert_ne!(first.name(), second.name(), "two tests got the same database");
     }
 
-    tokio::try_join!(
-        first.insert("same-name", "first"),
-        second.insert("same-name", "second")
-    )?;
+    tokio::try_join!(first.insert("same-name", "first"), second.insert("same-name", "second"))?;
 
     assert_eq!(first.owners_of("same-name").await?, ["first"]);
     assert_eq!(second.owners_of("same-name").await?, ["second"]);
     Ok(())
 }
+// ANCHOR_END: isolation
 
 #[tokio::test]
-async fn two_tests_writing_the_same_redis_key_each_see_only_their_own_value() -> anyhow::Result<()>
-{
+async fn two_tests_writing_the_same_redis_key_each_see_only_their_own_value() -> anyhow::Result<()> {
     let (first, second) = tokio::try_join!(RedisNamespace::new(), RedisNamespace::new())?;
     let (mut a, mut b) = (first.connection(), second.connection());
 
@@ -57,8 +51,7 @@ async fn two_tests_writing_the_same_redis_key_each_see_only_their_own_value() ->
 }
 
 #[tokio::test]
-async fn two_tests_using_the_same_topic_name_each_read_only_their_own_events() -> anyhow::Result<()>
-{
+async fn two_tests_using_the_same_topic_name_each_read_only_their_own_events() -> anyhow::Result<()> {
     let (first, second) = tokio::try_join!(KafkaScope::new(), KafkaScope::new())?;
     let first_topic = first.create_topic("events", 1).await?;
     let second_topic = second.create_topic("events", 1).await?;

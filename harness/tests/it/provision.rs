@@ -35,11 +35,7 @@ async fn every_provider_resolves_and_answers(
     "case_1_postgres",
     "postgres://postgres@127.0.0.1:{port}/postgres"
 )]
-#[case::mysql(
-    ServiceKind::MySql,
-    "case_2_mysql",
-    "mysql://root@127.0.0.1:{port}/mysql"
-)]
+#[case::mysql(ServiceKind::MySql, "case_2_mysql", "mysql://root@127.0.0.1:{port}/mysql")]
 #[case::redis(ServiceKind::Redis, "case_3_redis", "redis://127.0.0.1:{port}")]
 #[case::kafka(ServiceKind::Kafka, "case_4_kafka", "127.0.0.1:{port}")]
 #[tokio::test]
@@ -49,13 +45,11 @@ async fn a_service_that_does_not_answer_fails_the_test_and_says_how_to_provide_i
     #[case] url: &str,
 ) -> anyhow::Result<()> {
     let url = url.replace("{port}", &closed_port().to_string());
-    let child = ChildTest::new(format!(
-        "provision::every_provider_resolves_and_answers::{case}"
-    ))
-    .env(kind.env_var(), &url)
-    .env("WORKBOOK_READY_SECS", "1")
-    .run()
-    .await?;
+    let child = ChildTest::new(format!("provision::every_provider_resolves_and_answers::{case}"))
+        .env(kind.env_var(), &url)
+        .env("WORKBOOK_READY_SECS", "1")
+        .run()
+        .await?;
 
     assert!(
         !child.status.success(),
@@ -64,17 +58,11 @@ async fn a_service_that_does_not_answer_fails_the_test_and_says_how_to_provide_i
     let output = child.output();
     for expected in [
         format!("{kind} is not available to this test"),
-        format!(
-            "{}={url} is set, but that server does not answer",
-            kind.env_var()
-        ),
+        format!("{}={url} is set, but that server does not answer", kind.env_var()),
         format!("export {}=", kind.env_var()),
         "start a Docker engine".to_owned(),
     ] {
-        assert!(
-            output.contains(&expected),
-            "missing {expected:?} in:\n{child}"
-        );
+        assert!(output.contains(&expected), "missing {expected:?} in:\n{child}");
     }
     Ok(())
 }

@@ -1,0 +1,55 @@
+# The workbook's tasks. `just` alone lists them.
+#
+# Services: every recipe that needs PostgreSQL, MySQL, Redis or Kafka goes through
+# scripts/with-services, which uses WORKBOOK_* variables if set, else Docker, else brings the
+# services up on this machine (scripts/local-services).
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+default:
+    @just --list --unsorted
+
+# Every test of the workspace against real services, then each benchmark once as a smoke check.
+test:
+    scripts/with-services just _test-all
+
+_test-all:
+    cargo nextest run --workspace --lib --bins --tests --no-fail-fast
+    cargo test --workspace --doc
+    cargo test --workspace --benches
+
+# The tests that need no server: unit tests beside the code.
+test-unit:
+    cargo nextest run --workspace --lib --bins
+
+# Runs the benchmarks (all, or those matching FILTER) and writes docs/src/benchmarks.md.
+bench *FILTER:
+    scripts/with-services cargo bench --workspace -- {{FILTER}}
+    cargo run -q -- bench --report
+
+# The narrated tours: `just tour`, `just tour harness`, `just tour --real`.
+tour *ARGS:
+    cargo run -q -- tour {{ARGS}}
+
+# Where each service would come from, and whether it answers.
+doctor:
+    if [ -f target/services.env ] && ! env | grep -q '^WORKBOOK_'; then source target/services.env; fi; cargo run -q -- doctor
+
+# Builds the book into docs/book (installs mdBook the first time).
+docs:
+    command -v mdbook >/dev/null || cargo install mdbook --locked
+    mdbook build docs
+
+# Starts the services on this machine without Docker (see scripts/local-services).
+services-up:
+    scripts/local-services up
+
+# Stops what services-up started, and removes the harness's reusable Docker containers.
+services-down:
+    scripts/local-services down
+    if command -v docker >/dev/null && docker info >/dev/null 2>&1; then docker rm -f workbook-postgres workbook-mysql workbook-redis workbook-kafka 2>/dev/null || true; fi
+
+# Formatting and clippy, warnings as errors.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings

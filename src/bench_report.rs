@@ -1,0 +1,136 @@
+//! Turns criterion's results into `docs/src/benchmarks.md`: one table per group, with ratios.
+//!
+//! Each benchmark group compares alternatives measured in one run on one machine, so the ratio
+//! between them is what carries over to another machine; the absolute times are shown for scale.
+//! Criterion keeps its latest estimate of each function in
+//! `target/criterion/<group>/<function>/new/estimates.json`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct Estimates {
+    mean: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    /// Nanoseconds per iteration.
+    point_estimate: f64,
+}
+
+/// Mean nanoseconds per iteration, by group and then by function.
+pub type Results = BTreeMap<String, BTreeMap<String, f64>>;
+
+/// Reads every estimate under criterion's output directory.
+pub fn collect(criterion_dir: &Path) -> anyhow::Result<Results> {
+    let mut results = Results::new();
+    let groups = std::fs::read_dir(criterion_dir).with_context(|| {
+        format!(
+            "no benchmark results in {}: run `just bench` first",
+            criterion_dir.display()
+        )
+    })?;
+    for group in groups {
+        let group = group?.path();
+        let Some(group_name) = group.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            continue;
+        };
+        if !group.is_dir() || group_name == "report" {
+            continue;
+        }
+        for function in std::fs::read_dir(&group)? {
+            let function = function?.path();
+            let estimates = function.join("new").join("estimates.json");
+            let Some(function_name) = function.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !estimates.is_file() {
+                continue;
+            }
+            let parsed: Estimates = serde_json::from_str(&std::fs::read_to_string(&estimates)?)
+                .with_context(|| format!("reading {}", estimates.display()))?;
+            results
+                .entry(group_name.clone())
+                .or_default()
+                .insert(function_name.to_owned(), parsed.mean.point_estimate);
+        }
+    }
+    Ok(results)
+}
+
+/// The Markdown page: for each group, its functions from fastest to slowest.
+pub fn render(results: &Results, made_by: &str) -> String {
+    let mut page = String::from("# Benchmarks\n\n");
+    let _ = writeln!(
+        page,
+        "Each table compares alternatives measured in one run on one machine. The ratio is to the fastest \
+         function of the group; absolute times depend on the machine.\n\nMade by `{made_by}`.\n"
+    );
+    if results.is_empty() {
+        page.push_str("No results yet: run `just bench`.\n");
+    }
+    for (group, functions) in results {
+        let fastest = functions.values().copied().fold(f64::INFINITY, f64::min);
+        let mut rows: Vec<(&String, &f64)> = functions.iter().collect();
+        rows.sort_by(|a, b| a.1.total_cmp(b.1));
+        let _ = writeln!(page, "## `{group}`\n\n| function | mean | ratio |\n|---|---:|---:|");
+        for (function, mean) in rows {
+            let _ = writeln!(page, "| `{function}` | {} | {:.2}x |", human(*mean), mean / fastest);
+        }
+        page.push('\n');
+    }
+    page
+}
+
+/// Nanoseconds in the unit that reads best.
+fn human(nanoseconds: f64) -> String {
+    match nanoseconds {
+        n if n >= 1e9 => format!("{:.2} s", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
+        n if n >= 1e3 => format!("{:.2} µs", n / 1e3),
+        n => format!("{n:.0} ns"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_estimate(root: &Path, group: &str, function: &str, mean_ns: f64) {
+        let dir = root.join(group).join(function).join("new");
+        std::fs::create_dir_all(&dir).unwrap();
+        let json =
+            format!(r#"{{"mean":{{"confidence_interval":{{}},"point_estimate":{mean_ns},"standard_error":1.0}}}}"#);
+        std::fs::write(dir.join("estimates.json"), json).unwrap();
+    }
+
+    #[test]
+    fn ratios_are_to_the_fastest_function_of_each_group() {
+        let root = std::env::temp_dir().join(format!("bench-report-{}", std::process::id()));
+        write_estimate(&root, "harness_provision_postgres", "template_clone", 45e6);
+        write_estimate(&root, "harness_provision_postgres", "create_and_migrate", 236e6);
+        write_estimate(&root, "other", "only", 1500.0);
+        std::fs::create_dir_all(root.join("report")).unwrap();
+
+        let results = collect(&root).unwrap();
+        let page = render(&results, "just bench");
+        std::fs::remove_dir_all(&root).unwrap();
+
+        assert_eq!(results.len(), 2);
+        let clone = page.find("| `template_clone` | 45.00 ms | 1.00x |").expect(&page);
+        let migrate = page.find("| `create_and_migrate` | 236.00 ms | 5.24x |").expect(&page);
+        assert!(clone < migrate, "fastest first:\n{page}");
+        assert!(page.contains("| `only` | 1.50 µs | 1.00x |"), "{page}");
+    }
+
+    #[test]
+    fn no_results_directory_is_an_error_that_says_what_to_run() {
+        let error = collect(Path::new("/nonexistent/criterion")).unwrap_err();
+        assert!(error.to_string().contains("just bench"), "{error}");
+    }
+}

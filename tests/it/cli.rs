@@ -1,0 +1,107 @@
+//! The `workbook` binary, run as a reader runs it.
+
+use std::process::{Command, Output};
+
+fn workbook(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workbook"))
+        .args(args)
+        .output()
+        .expect("the workbook binary runs")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+#[test]
+fn the_tour_runs_on_embedded_defaults_and_narrates_the_cut_and_the_restore() {
+    // No service variables: the embedded tour must not need any.
+    let output = Command::new(env!("CARGO_BIN_EXE_workbook"))
+        .arg("tour")
+        .env_remove("WORKBOOK_POSTGRES_URL")
+        .env_remove("WORKBOOK_MYSQL_URL")
+        .env_remove("WORKBOOK_REDIS_URL")
+        .env_remove("WORKBOOK_KAFKA_BROKERS")
+        .output()
+        .expect("the workbook binary runs");
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    for expected in [
+        "[1] Two tests ask for a database at the same time",
+        "SQLite in memory",
+        r#"ok the first test sees ["first test"]; the second sees ["second test"]"#,
+        "!! broker down: the send gives up",
+        "ok broker up: the next event is delivered",
+        "[4] The tests end",
+    ] {
+        assert!(said.contains(expected), "missing {expected:?} in:\n{said}");
+    }
+}
+
+#[test]
+fn the_real_tour_clones_databases_and_cuts_a_postgres_connection() {
+    let output = workbook(&["tour", "harness", "--real"]);
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    for expected in [
+        "PostgreSQL database wbt_",
+        "!! proxy cut: the query fails",
+        "ok proxy restored",
+        "nothing is left for the next run",
+    ] {
+        assert!(said.contains(expected), "missing {expected:?} in:\n{said}");
+    }
+}
+
+#[test]
+fn a_tour_of_an_unknown_or_unwritten_chapter_fails_and_says_why() {
+    let unknown = workbook(&["tour", "no-such-chapter"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("the chapters are: harness, 01-layered-service"),
+        "{}",
+        text(&unknown)
+    );
+
+    let planned = workbook(&["tour", "8"]);
+    assert!(!planned.status.success());
+    assert!(
+        text(&planned).contains("chapter 08-publishing is not written yet"),
+        "{}",
+        text(&planned)
+    );
+}
+
+#[test]
+fn doctor_reports_every_service_answering() {
+    let output = workbook(&["doctor"]);
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    assert_eq!(said.matches("  answers: ").count(), 4, "{said}");
+}
+
+#[test]
+fn list_shows_every_chapter_in_order() {
+    let output = workbook(&["list"]);
+    let said = text(&output);
+    assert!(output.status.success(), "{said}");
+    let ids: Vec<&str> = said.lines().filter_map(|line| line.split_whitespace().next()).collect();
+    assert_eq!(
+        ids,
+        [
+            "harness",
+            "01-layered-service",
+            "02-repository",
+            "03-transaction-manager",
+            "04-unit-of-work",
+            "05-two-phase-commit",
+            "06-cache-strategies",
+            "07-message-broker",
+            "08-publishing"
+        ]
+    );
+}
