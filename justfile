@@ -16,7 +16,7 @@ test:
 _test-all:
     cargo nextest run --workspace --lib --bins --tests --no-fail-fast
     cargo test --workspace --doc
-    cargo test --workspace --benches
+    cargo test --workspace --bench '*'
 
 # The tests that need no server: unit tests beside the code.
 test-unit:

@@ -26,10 +26,11 @@ pub fn read(report: &Path) -> BTreeMap<String, Counts> {
 pub fn parse(xml: &str) -> BTreeMap<String, Counts> {
     let mut packages: BTreeMap<String, Counts> = BTreeMap::new();
     for element in xml.split("<testsuite ").skip(1) {
-        let head = element.split('>').next().unwrap_or_default();
-        let Some(name) = attribute(head, "name") else { continue };
+        // A space in front, so that the first attribute is found like the others.
+        let head = format!(" {}", element.split('>').next().unwrap_or_default());
+        let Some(name) = attribute(&head, "name") else { continue };
         let package = name.split("::").next().unwrap_or(name).to_owned();
-        let number = |key| attribute(head, key).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
+        let number = |key| attribute(&head, key).and_then(|v| v.parse::<u32>().ok()).unwrap_or(0);
         let counts = packages.entry(package).or_default();
         counts.tests += number("tests");
         counts.failed += number("failures") + number("errors");

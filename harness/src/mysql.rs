@@ -112,6 +112,7 @@ async fn connect(url: &str) -> Result<MySqlConnection, HarnessError> {
 
 /// Kills the sessions using the database, then drops it.
 pub(crate) async fn drop_database(admin: &mut MySqlConnection, name: &str) -> Result<(), HarnessError> {
+    let name = names::safe_identifier(name)?;
     let sessions: Vec<i64> =
         sqlx::query_scalar("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()")
             .bind(name)

@@ -29,6 +29,26 @@ pub(crate) fn unique() -> String {
     name.trim_end_matches('_').to_owned()
 }
 
+/// `name` if it is safe to format into SQL as an unquoted identifier: what [`unique`] makes.
+///
+/// SQL cannot bind an identifier as a parameter, so `CREATE DATABASE` and `DROP DATABASE` format
+/// the name into the statement, under sqlx's `AssertSqlSafe`. This check is what makes that
+/// assertion true for names that come back from a server, such as those a sweep lists.
+pub(crate) fn safe_identifier(name: &str) -> Result<&str, crate::HarnessError> {
+    let safe = !name.is_empty()
+        && name.len() <= MAX_LEN
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if safe {
+        Ok(name)
+    } else {
+        Err(crate::HarnessError::Other(format!(
+            "{name:?} is not a name the harness makes; refusing to use it in SQL"
+        )))
+    }
+}
+
 /// The owner id written in a name made by [`unique`], if it is one.
 pub(crate) fn owner_of(name: &str) -> Option<u32> {
     let rest = name.strip_prefix(PREFIX)?.strip_prefix('_')?;
@@ -72,6 +92,21 @@ mod tests {
                 "{name}"
             );
             assert_eq!(owner_of(name), Some(owner::id()), "{name}");
+        }
+    }
+
+    #[test]
+    fn only_plain_lowercase_identifiers_are_safe_to_format_into_sql() {
+        assert!(safe_identifier(&unique()).is_ok());
+        assert!(safe_identifier("wbtpl_0123456789ab").is_ok());
+        for unsafe_name in [
+            "",
+            "wbt_1; DROP DATABASE postgres",
+            "wbt_\"x\"",
+            "Wbt_upper",
+            &"x".repeat(64),
+        ] {
+            assert!(safe_identifier(unsafe_name).is_err(), "{unsafe_name:?} passed");
         }
     }
 

@@ -108,6 +108,7 @@ async fn connect(url: &str) -> Result<PgConnection, HarnessError> {
 
 /// Drops a database even while clients are connected to it (PostgreSQL 13 and later).
 pub(crate) async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), HarnessError> {
+    let name = names::safe_identifier(name)?;
     sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
         .execute(admin)
         .await
@@ -198,34 +199,38 @@ async fn database_exists(admin: &mut PgConnection, name: &str) -> Result<bool, H
 /// Clones `template` into a new database of this process's and returns its name: the per-test
 /// path. (The `harness_provision_postgres` benchmark compares it with [`create_and_migrate`].)
 pub async fn clone_template(admin_url: &str, template: &str) -> Result<String, HarnessError> {
-    owner::register(ServiceKind::Postgres, admin_url).await?;
-    let name = names::unique();
-    let mut admin = connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE {template}")))
-        .execute(&mut admin)
-        .await
-        .context(|| format!("creating the test database {name} from {template}"))?;
-    let _ = admin.close().await;
-    Ok(name)
+    create_owned_database(admin_url, Some(template)).await
 }
 // ANCHOR_END: clone_template
 
 /// Creates a new database of this process's, replays every migration into it, and returns its
 /// name: the work a template saves each test.
 pub async fn create_and_migrate(admin_url: &str, migrator: &Migrator) -> Result<String, HarnessError> {
-    owner::register(ServiceKind::Postgres, admin_url).await?;
-    let name = names::unique();
-    let mut admin = connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .context(|| format!("creating {name}"))?;
-    let _ = admin.close().await;
+    let name = create_owned_database(admin_url, None).await?;
     let mut conn = connect(&with_database(admin_url, &name)?).await?;
     migrations::run_postgres(migrator, &mut conn)
         .await
         .context(|| format!("running the migrations into {name}"))?;
     let _ = conn.close().await;
+    Ok(name)
+}
+
+/// A new, uniquely named database that this process owns (see [`crate::owner`]), empty or copied
+/// from `template`.
+async fn create_owned_database(admin_url: &str, template: Option<&str>) -> Result<String, HarnessError> {
+    // Registered first: a sweep by another process must never see this name without a live owner.
+    owner::register(ServiceKind::Postgres, admin_url).await?;
+    let name = names::unique();
+    let statement = match template {
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        None => format!("CREATE DATABASE {name}"),
+    };
+    let mut admin = connect(admin_url).await?;
+    sqlx::query(AssertSqlSafe(statement.clone()))
+        .execute(&mut admin)
+        .await
+        .context(|| statement)?;
+    let _ = admin.close().await;
     Ok(name)
 }
 

@@ -35,9 +35,15 @@ enum Client {
 /// What keeps the proxy (and the service behind it) alive for the test.
 enum ProxyOwner {
     /// A proxy in front of a shared server, and the test's database or namespace on it.
-    Plain { proxy: FaultProxy, _service: Box<dyn std::any::Any> },
+    Plain {
+        proxy: FaultProxy,
+        _service: Box<dyn std::any::Any>,
+    },
     /// A broker of the test's own, whose proxy it keeps, and the test's topic names on it.
-    Kafka { broker: Box<DedicatedKafka>, _scope: harness::KafkaScope },
+    Kafka {
+        broker: Box<DedicatedKafka>,
+        _scope: harness::KafkaScope,
+    },
 }
 
 impl Target {
@@ -53,7 +59,10 @@ impl Target {
                     .await?;
                 Target {
                     client: Client::Postgres(pool),
-                    proxy_owner: ProxyOwner::Plain { proxy, _service: Box::new(db) },
+                    proxy_owner: ProxyOwner::Plain {
+                        proxy,
+                        _service: Box::new(db),
+                    },
                 }
             }
             Service::Redis => {
@@ -68,7 +77,10 @@ impl Target {
                     .await?;
                 Target {
                     client: Client::Redis(manager),
-                    proxy_owner: ProxyOwner::Plain { proxy, _service: Box::new(namespace) },
+                    proxy_owner: ProxyOwner::Plain {
+                        proxy,
+                        _service: Box::new(namespace),
+                    },
                 }
             }
             Service::Kafka => {
@@ -82,7 +94,10 @@ impl Target {
                     .create()?;
                 Target {
                     client: Client::Kafka { producer, topic },
-                    proxy_owner: ProxyOwner::Kafka { broker: Box::new(broker), _scope: scope },
+                    proxy_owner: ProxyOwner::Kafka {
+                        broker: Box::new(broker),
+                        _scope: scope,
+                    },
                 }
             }
         })
