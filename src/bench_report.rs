@@ -12,9 +12,18 @@ use std::path::Path;
 use anyhow::Context as _;
 use serde::Deserialize;
 
+/// Criterion's headline figure is the slope of time over iterations when it sampled linearly,
+/// and the mean otherwise; the report quotes the same number criterion prints.
 #[derive(Deserialize)]
 struct Estimates {
     mean: Estimate,
+    slope: Option<Estimate>,
+}
+
+impl Estimates {
+    fn headline(&self) -> f64 {
+        self.slope.as_ref().unwrap_or(&self.mean).point_estimate
+    }
 }
 
 #[derive(Deserialize)]
@@ -23,7 +32,7 @@ struct Estimate {
     point_estimate: f64,
 }
 
-/// Mean nanoseconds per iteration, by group and then by function.
+/// Nanoseconds per iteration, by group and then by function.
 pub type Results = BTreeMap<String, BTreeMap<String, f64>>;
 
 /// Reads every estimate under criterion's output directory.
@@ -57,7 +66,7 @@ pub fn collect(criterion_dir: &Path) -> anyhow::Result<Results> {
             results
                 .entry(group_name.clone())
                 .or_default()
-                .insert(function_name.to_owned(), parsed.mean.point_estimate);
+                .insert(function_name.to_owned(), parsed.headline());
         }
     }
     Ok(results)
@@ -78,7 +87,10 @@ pub fn render(results: &Results, made_by: &str) -> String {
         let fastest = functions.values().copied().fold(f64::INFINITY, f64::min);
         let mut rows: Vec<(&String, &f64)> = functions.iter().collect();
         rows.sort_by(|a, b| a.1.total_cmp(b.1));
-        let _ = writeln!(page, "## `{group}`\n\n| function | mean | ratio |\n|---|---:|---:|");
+        let _ = writeln!(
+            page,
+            "## `{group}`\n\n| function | time per iteration | ratio |\n|---|---:|---:|"
+        );
         for (function, mean) in rows {
             let _ = writeln!(page, "| `{function}` | {} | {:.2}x |", human(*mean), mean / fastest);
         }
@@ -101,20 +113,23 @@ fn human(nanoseconds: f64) -> String {
 mod tests {
     use super::*;
 
-    fn write_estimate(root: &Path, group: &str, function: &str, mean_ns: f64) {
+    /// Writes an estimates file as criterion does: a slope when it sampled linearly, else null.
+    fn write_estimate(root: &Path, group: &str, function: &str, mean_ns: f64, slope_ns: Option<f64>) {
         let dir = root.join(group).join(function).join("new");
         std::fs::create_dir_all(&dir).unwrap();
-        let json =
-            format!(r#"{{"mean":{{"confidence_interval":{{}},"point_estimate":{mean_ns},"standard_error":1.0}}}}"#);
+        let estimate =
+            |ns: f64| format!(r#"{{"confidence_interval":{{}},"point_estimate":{ns},"standard_error":1.0}}"#);
+        let slope = slope_ns.map_or("null".to_owned(), estimate);
+        let json = format!(r#"{{"mean":{},"slope":{slope}}}"#, estimate(mean_ns));
         std::fs::write(dir.join("estimates.json"), json).unwrap();
     }
 
     #[test]
     fn ratios_are_to_the_fastest_function_of_each_group() {
         let root = std::env::temp_dir().join(format!("bench-report-{}", std::process::id()));
-        write_estimate(&root, "harness_provision_postgres", "template_clone", 45e6);
-        write_estimate(&root, "harness_provision_postgres", "create_and_migrate", 236e6);
-        write_estimate(&root, "other", "only", 1500.0);
+        write_estimate(&root, "harness_provision_postgres", "template_clone", 50e6, Some(45e6));
+        write_estimate(&root, "harness_provision_postgres", "create_and_migrate", 236e6, None);
+        write_estimate(&root, "other", "only", 1500.0, None);
         std::fs::create_dir_all(root.join("report")).unwrap();
 
         let results = collect(&root).unwrap();

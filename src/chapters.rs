@@ -40,7 +40,7 @@ pub const CHAPTERS: &[Chapter] = &[
         slug: "repository",
         package: "ch02-repository",
         summary: "repository and data mapper: the domain model is not the table layout",
-        status: Status::Planned,
+        status: Status::Ready,
     },
     Chapter {
         number: Some(3),

@@ -134,6 +134,7 @@ async fn tour(which: Option<&str>, mode: Mode) -> anyhow::Result<()> {
 async fn run_one(chapter: &chapters::Chapter, mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
     match chapter.package {
         "harness" => harness::tour::run(mode, narrator).await?,
+        "ch02-repository" => ch02_repository::tour::run(mode, narrator).await?,
         other => bail!("{other} is marked ready but has no tour wired in src/main.rs"),
     }
     Ok(())

@@ -164,7 +164,13 @@ impl DedicatedKafka {
         let (upstream, broker, origin): (String, Box<dyn Any + Send>, Origin) = match tansu_binary() {
             Some(tansu) => {
                 let (address, process) = start_tansu(&tansu, proxy_address).await?;
-                (address, Box::new(process), Origin::Env("WORKBOOK_TANSU"))
+                (
+                    address,
+                    Box::new(process),
+                    Origin::Process {
+                        program: tansu.display().to_string(),
+                    },
+                )
             }
             None => match containers::start_kafka_advertising(proxy_address).await {
                 Ok((address, container)) => (

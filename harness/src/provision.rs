@@ -48,6 +48,8 @@ pub enum Origin {
     Env(&'static str),
     /// A container started (or reused) through testcontainers.
     Container { image: String, name: String },
+    /// A process the harness started itself, such as a dedicated tansu broker.
+    Process { program: String },
 }
 
 impl fmt::Display for Origin {
@@ -55,6 +57,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Env(var) => write!(f, "${var}"),
             Origin::Container { image, name } => write!(f, "container {name} ({image})"),
+            Origin::Process { program } => write!(f, "process {program}"),
         }
     }
 }

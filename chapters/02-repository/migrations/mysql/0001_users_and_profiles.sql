@@ -1,0 +1,20 @@
+-- A user is one aggregate in the domain and two rows here. `email_normalized` exists only in the
+-- table: it is how the database enforces "one account per email, whatever the case".
+CREATE TABLE users (
+    id BINARY(16) PRIMARY KEY,
+    email VARCHAR(254) NOT NULL,
+    email_normalized VARCHAR(254) NOT NULL,
+    password_hash VARCHAR(255) NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    updated_at DATETIME(6) NOT NULL,
+    CONSTRAINT users_email_unique UNIQUE (email_normalized)
+) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
+
+CREATE TABLE profiles (
+    user_id BINARY(16) PRIMARY KEY,
+    first_name VARCHAR(100) NOT NULL,
+    last_name VARCHAR(100) NOT NULL,
+    avatar_url VARCHAR(2048),
+    bio VARCHAR(1000),
+    CONSTRAINT profiles_user FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE
+) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;
