@@ -1,0 +1,104 @@
+//! What differs between databases when beginning and ending a transaction.
+
+use sqlx::{MySql, Postgres, Sqlite};
+
+use crate::error::TxError;
+use crate::settings::Isolation;
+
+/// A database the manager can drive: how to begin a transaction with given settings, and what
+/// else it needs around it.
+pub trait Dialect: sqlx::Database {
+    /// Whether `SAVEPOINT` works (needed for `Propagation::Nested`).
+    const SAVEPOINTS: bool = true;
+
+    /// The statement that begins a transaction with this isolation and access mode.
+    fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError>;
+
+    /// Run right after `begin` and right before the end, for what `begin` cannot say.
+    fn after_begin(_read_only: bool) -> Option<&'static str> {
+        None
+    }
+    fn before_end(_read_only: bool) -> Option<&'static str> {
+        None
+    }
+}
+
+impl Dialect for Postgres {
+    fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
+        let mut statement = String::from("BEGIN");
+        if let Some(isolation) = isolation {
+            statement.push_str(" ISOLATION LEVEL ");
+            statement.push_str(isolation.sql());
+        }
+        statement.push_str(if read_only { " READ ONLY" } else { " READ WRITE" });
+        Ok(statement)
+    }
+}
+
+impl Dialect for MySql {
+    fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
+        // MySQL sets the isolation of the *next* transaction with a statement of its own, sent
+        // in the same round trip.
+        let access = if read_only {
+            "START TRANSACTION READ ONLY"
+        } else {
+            "START TRANSACTION READ WRITE"
+        };
+        Ok(match isolation {
+            Some(isolation) => format!("SET TRANSACTION ISOLATION LEVEL {}; {access}", isolation.sql()),
+            None => access.to_owned(),
+        })
+    }
+}
+
+impl Dialect for Sqlite {
+    fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
+        // SQLite transactions are serializable, always.
+        match isolation {
+            None | Some(Isolation::Serializable) => {}
+            Some(other) => return Err(TxError::IsolationUnsupported(other)),
+        }
+        // A writer takes the write lock at BEGIN (IMMEDIATE). A deferred BEGIN would take it at
+        // the first write, and two connections that both read first would then deadlock, each
+        // waiting to upgrade its lock: SQLite answers one of them with SQLITE_BUSY.
+        Ok(if read_only { "BEGIN DEFERRED" } else { "BEGIN IMMEDIATE" }.to_owned())
+    }
+
+    // SQLite has no read-only transactions; `query_only` refuses writes on the connection. It is
+    // set at every begin, on or off, so that a connection left in query-only mode by a read-only
+    // transaction that was cancelled (and never reached `before_end`) is repaired by the next one.
+    fn after_begin(read_only: bool) -> Option<&'static str> {
+        Some(if read_only {
+            "PRAGMA query_only = ON"
+        } else {
+            "PRAGMA query_only = OFF"
+        })
+    }
+    fn before_end(read_only: bool) -> Option<&'static str> {
+        read_only.then_some("PRAGMA query_only = OFF")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn begin_statements_carry_isolation_and_access_mode() {
+        assert_eq!(Postgres::begin(None, false).unwrap(), "BEGIN READ WRITE");
+        assert_eq!(
+            Postgres::begin(Some(Isolation::Serializable), true).unwrap(),
+            "BEGIN ISOLATION LEVEL SERIALIZABLE READ ONLY"
+        );
+        assert_eq!(
+            MySql::begin(Some(Isolation::ReadCommitted), false).unwrap(),
+            "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION READ WRITE"
+        );
+        assert_eq!(Sqlite::begin(None, false).unwrap(), "BEGIN IMMEDIATE");
+        assert_eq!(Sqlite::after_begin(true), Some("PRAGMA query_only = ON"));
+        assert!(matches!(
+            Sqlite::begin(Some(Isolation::ReadCommitted), false),
+            Err(TxError::IsolationUnsupported(Isolation::ReadCommitted))
+        ));
+    }
+}

@@ -1,0 +1,59 @@
+//! The manager's errors. A use case's own error type wraps them (`From<TxError>`), so that `?`
+//! works on both in one function.
+
+use thiserror::Error;
+
+use crate::settings::{Isolation, Propagation};
+
+#[derive(Debug, Error)]
+pub enum TxError {
+    /// `Mandatory` asked to join a transaction, and none is open.
+    #[error("propagation {0:?} needs an open transaction, and there is none")]
+    NoTransaction(Propagation),
+
+    /// `Never` found a transaction open.
+    #[error("propagation Never found a transaction open")]
+    ExistingTransaction,
+
+    /// `Nested` on a backend that has no savepoints.
+    #[error("this backend has no savepoints, so it cannot run a Nested scope")]
+    NestedUnsupported,
+
+    /// A scope asked to join a transaction that cannot give what it asks for.
+    #[error("cannot join the open transaction: {0}")]
+    Incompatible(String),
+
+    /// The backend cannot give this isolation level at all.
+    #[error("this backend does not offer isolation {0:?}")]
+    IsolationUnsupported(Isolation),
+
+    /// A scope inside this transaction failed, and the code around it carried on as if it had
+    /// not: committing would save half of a use case, so the transaction was rolled back.
+    #[error("the transaction was marked rollback-only by a failed inner scope, and has been rolled back")]
+    UnexpectedRollback,
+
+    /// The scope took longer than its timeout; its transaction was rolled back.
+    #[error("the transaction took longer than its timeout of {0:?} and was rolled back")]
+    Timeout(std::time::Duration),
+
+    /// The transaction ended (its scope returned) while something still held the context.
+    #[error("the transaction has already ended; a task kept the context beyond its scope")]
+    Finished,
+
+    #[error("database error while {doing}: {source}")]
+    Database {
+        doing: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+pub(crate) trait Doing<T> {
+    fn doing(self, doing: &'static str) -> Result<T, TxError>;
+}
+
+impl<T> Doing<T> for Result<T, sqlx::Error> {
+    fn doing(self, doing: &'static str) -> Result<T, TxError> {
+        self.map_err(|source| TxError::Database { doing, source })
+    }
+}
