@@ -64,15 +64,11 @@ impl Dialect for Sqlite {
         Ok(if read_only { "BEGIN DEFERRED" } else { "BEGIN IMMEDIATE" }.to_owned())
     }
 
-    // SQLite has no read-only transactions; `query_only` refuses writes on the connection. It is
-    // set at every begin, on or off, so that a connection left in query-only mode by a read-only
-    // transaction that was cancelled (and never reached `before_end`) is repaired by the next one.
+    // SQLite has no read-only transactions; `query_only` refuses writes on the connection, and
+    // must be turned off again before the connection serves anyone else (the manager does that
+    // also when a read-only transaction is abandoned by a panic or a cancellation).
     fn after_begin(read_only: bool) -> Option<&'static str> {
-        Some(if read_only {
-            "PRAGMA query_only = ON"
-        } else {
-            "PRAGMA query_only = OFF"
-        })
+        read_only.then_some("PRAGMA query_only = ON")
     }
     fn before_end(read_only: bool) -> Option<&'static str> {
         read_only.then_some("PRAGMA query_only = OFF")

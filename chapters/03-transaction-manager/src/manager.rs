@@ -37,6 +37,25 @@ struct Physical<DB: sqlx::Database> {
     deadline: Option<Instant>,
     savepoints: AtomicU32,
     hooks: std::sync::Mutex<Vec<Hook>>,
+    /// For a transaction whose connection needs more than a rollback when it is abandoned: what
+    /// to run on it (see [`Dialect::before_end`]).
+    abandon: Option<Abandon<DB>>,
+}
+
+type Abandon<DB> = fn(Transaction<'static, DB>) -> BoxFuture<'static, ()>;
+
+impl<DB: sqlx::Database> Drop for Physical<DB> {
+    /// A transaction still here was abandoned: its scope panicked or was cancelled. sqlx rolls it
+    /// back when it is dropped; a connection that needs more (SQLite's `query_only`) gets it from
+    /// a task of its own, since `drop` cannot wait.
+    fn drop(&mut self) {
+        let (Some(abandon), Ok(runtime)) = (self.abandon, tokio::runtime::Handle::try_current()) else {
+            return;
+        };
+        if let Some(transaction) = self.transaction.try_lock().ok().and_then(|mut slot| slot.take()) {
+            runtime.spawn(abandon(transaction));
+        }
+    }
 }
 
 /// What a transaction frame in the context holds: the physical transaction, and the
@@ -311,6 +330,7 @@ where
             deadline: settings.timeout.map(|limit| Instant::now() + limit),
             savepoints: AtomicU32::new(0),
             hooks: std::sync::Mutex::new(Vec::new()),
+            abandon: DB::before_end(settings.read_only).map(|_| Self::clean_up_abandoned as Abandon<DB>),
         });
         let scope = Scope {
             physical: physical.clone(),
@@ -361,6 +381,17 @@ where
         };
         self.run_hooks(physical, outcome).await;
         Ok(outcome)
+    }
+
+    /// Cleans up a transaction that was abandoned, then rolls it back: see `Drop for Physical`.
+    fn clean_up_abandoned(mut transaction: Transaction<'static, DB>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            // Both are best effort: if they fail, the connection is broken and sqlx discards it.
+            if let Some(statement) = DB::before_end(true) {
+                let _ = sqlx::raw_sql(statement).execute(&mut *transaction).await;
+            }
+            let _ = transaction.rollback().await;
+        })
     }
 
     async fn run_hooks(&self, physical: &Physical<DB>, outcome: Outcome) {

@@ -164,3 +164,45 @@ fn never_committed(label: &str) -> bool {
         .and_then(|n| n.parse::<u32>().ok())
         .is_some_and(|n| n % 2 == 1)
 }
+
+/// SQLite's read-only transactions switch the whole connection to `query_only`. One that is
+/// cancelled must not hand that connection back still refusing writes: with a single connection
+/// in the pool, the next write outside any transaction gets that very connection.
+#[tokio::test]
+async fn a_cancelled_read_only_sqlite_transaction_leaves_its_connection_writable() -> anyhow::Result<()> {
+    let db = harness::SqliteDatabase::file(&crate::support::SQLITE, 1, Duration::from_secs(5)).await?;
+    let tm = ch03_transaction_manager::Manager::new(db.pool().clone());
+    let (read, was_read) = tokio::sync::oneshot::channel();
+    let request = Ctx::new();
+    let reader = tm.run(&request, Settings::default().read_only(), async |ctx| {
+        let mut conn = tm.connection(ctx).await?;
+        let _: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries")
+            .fetch_one(&mut *conn)
+            .await?;
+        drop(conn);
+        read.send(()).unwrap();
+        std::future::pending::<Result<(), Failure>>().await
+    });
+    tokio::select! {
+        _ = reader => panic!("the reader never finishes"),
+        _ = was_read => {} // cancel it here, inside its read-only transaction
+    }
+
+    let outside = Settings::new(ch03_transaction_manager::Propagation::NotSupported);
+    eventually(Duration::from_secs(10), || async {
+        tm.run(&Ctx::new(), outside, async |ctx| {
+            let mut conn = tm.connection(ctx).await?;
+            sqlx::query("INSERT INTO entries (label) VALUES ('written')")
+                .execute(&mut *conn)
+                .await?;
+            Ok::<_, Failure>(())
+        })
+        .await
+    })
+    .await;
+    let labels: Vec<String> = sqlx::query_scalar("SELECT label FROM entries")
+        .fetch_all(db.pool())
+        .await?;
+    assert_eq!(labels, ["written"]);
+    Ok(())
+}
