@@ -6,7 +6,16 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Ready,
+    /// Has tests and a tour, but its issue is not finished.
+    InProgress,
     Planned,
+}
+
+impl Status {
+    /// Whether the chapter has a tour to run.
+    pub fn has_tour(self) -> bool {
+        matches!(self, Status::Ready | Status::InProgress)
+    }
 }
 
 #[derive(Debug)]
@@ -47,7 +56,7 @@ pub const CHAPTERS: &[Chapter] = &[
         slug: "transaction-manager",
         package: "ch03-transaction-manager",
         summary: "transactions hidden from use cases; nesting, propagation, savepoints",
-        status: Status::Planned,
+        status: Status::InProgress,
     },
     Chapter {
         number: Some(4),

@@ -96,9 +96,14 @@ fn list() -> anyhow::Result<()> {
     for chapter in CHAPTERS {
         let tests = match (chapter.status, results.get(chapter.package)) {
             (Status::Planned, _) => "planned".to_owned(),
-            (Status::Ready, None) => "tests: not run yet (just test)".to_owned(),
-            (Status::Ready, Some(counts)) if counts.failed == 0 => format!("tests: {} passed", counts.tests),
-            (Status::Ready, Some(counts)) => format!("tests: {} of {} FAILED", counts.failed, counts.tests),
+            (_, None) => "tests: not run yet (just test)".to_owned(),
+            (_, Some(counts)) if counts.failed == 0 => format!("tests: {} passed", counts.tests),
+            (_, Some(counts)) => format!("tests: {} of {} FAILED", counts.failed, counts.tests),
+        };
+        let tests = if chapter.status == Status::InProgress {
+            format!("{tests} (in progress)")
+        } else {
+            tests
         };
         println!("{:<24} {:<74} {tests}", chapter.id(), chapter.summary);
     }
@@ -107,12 +112,9 @@ fn list() -> anyhow::Result<()> {
 
 async fn tour(which: Option<&str>, mode: Mode) -> anyhow::Result<()> {
     let chosen: Vec<&chapters::Chapter> = match which {
-        None => CHAPTERS
-            .iter()
-            .filter(|chapter| chapter.status == Status::Ready)
-            .collect(),
+        None => CHAPTERS.iter().filter(|chapter| chapter.status.has_tour()).collect(),
         Some(name) => match chapters::find(name) {
-            Some(chapter) if chapter.status == Status::Ready => vec![chapter],
+            Some(chapter) if chapter.status.has_tour() => vec![chapter],
             Some(chapter) => bail!(
                 "chapter {} is not written yet; `workbook list` shows what is",
                 chapter.id()
@@ -135,6 +137,7 @@ async fn run_one(chapter: &chapters::Chapter, mode: Mode, narrator: &mut Narrato
     match chapter.package {
         "harness" => harness::tour::run(mode, narrator).await?,
         "ch02-repository" => ch02_repository::tour::run(mode, narrator).await?,
+        "ch03-transaction-manager" => ch03_transaction_manager::tour::run(mode, narrator).await?,
         other => bail!("{other} is marked ready but has no tour wired in src/main.rs"),
     }
     Ok(())

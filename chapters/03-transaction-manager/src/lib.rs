@@ -20,9 +20,20 @@ pub mod dialect;
 pub mod error;
 pub mod manager;
 pub mod settings;
+pub mod shop;
+pub mod tour;
 
 pub use ctx::Ctx;
 pub use dialect::Dialect;
 pub use error::TxError;
 pub use manager::{Conn, Manager};
 pub use settings::{Isolation, Propagation, Settings};
+
+/// The schema of each database, for the tests, the benchmark and the tour.
+pub mod migrations {
+    use sqlx::migrate::Migrator;
+
+    pub static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
+    pub static MYSQL: Migrator = sqlx::migrate!("migrations/mysql");
+    pub static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
+}

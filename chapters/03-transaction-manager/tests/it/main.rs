@@ -7,3 +7,4 @@ mod support;
 mod failures;
 mod propagation;
 mod settings;
+mod use_cases;

@@ -7,14 +7,10 @@
 
 use std::time::Duration;
 
+pub use ch03_transaction_manager::migrations::{MYSQL, POSTGRES, SQLITE};
 use ch03_transaction_manager::{Ctx, Manager, TxError};
 use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
-use sqlx::migrate::Migrator;
 use sqlx::{MySql, Postgres, Sqlite};
-
-pub static POSTGRES: Migrator = sqlx::migrate!("migrations/postgres");
-pub static MYSQL: Migrator = sqlx::migrate!("migrations/mysql");
-pub static SQLITE: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// A use case's error: the manager's, or the use case's own failure.
 #[derive(Debug, thiserror::Error)]

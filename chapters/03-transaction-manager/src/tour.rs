@@ -1,0 +1,123 @@
+//! The chapter's tour: a quick purchase committed, the same purchase failing and taking the
+//! registration with it, a swallowed failure caught by rollback-only, and a savepoint that keeps
+//! the outer work.
+
+use std::sync::Arc;
+
+use harness::narrator::{Mode, Narrator};
+use harness::{PgDatabase, SqliteDatabase};
+
+use crate::migrations::{POSTGRES, SQLITE};
+use crate::shop::{Shop, ShopError};
+use crate::{Ctx, Manager, Propagation, Settings};
+
+/// The scenes, on one database type (the shop's repositories are written per database).
+macro_rules! scenes {
+    ($narrator:expr, $pool:expr, $db:ty) => {{
+        let narrator = $narrator;
+        let pool = $pool.clone();
+        let tm = Arc::new(Manager::<$db>::new(pool.clone()));
+        let shop = Shop::<$db>::new(tm.clone());
+        let count = |table: &'static str| {
+            let pool = pool.clone();
+            async move {
+                let sql = match table {
+                    "users" => "SELECT COUNT(*) FROM users",
+                    "orders" => "SELECT COUNT(*) FROM orders",
+                    _ => "SELECT COUNT(*) FROM messages",
+                };
+                sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await
+            }
+        };
+        shop.products().add(&Ctx::new(), 1, "teapot", 2).await?;
+        narrator.say("A product, a teapot, with 2 in stock.");
+
+        narrator.step("Quick purchase: register and buy, one transaction");
+        let (user, order) = shop.quick_purchase(&Ctx::new(), "ada@example.com", 1, 1).await?;
+        narrator.held(&format!(
+            "user {user} and order {order} committed together; users {}, messages {}, orders {}",
+            count("users").await?,
+            count("messages").await?,
+            count("orders").await?
+        ));
+
+        narrator.step("Quick purchase, and the buy step fails");
+        match shop.quick_purchase(&Ctx::new(), "bob@example.com", 1, 5).await {
+            Err(error @ ShopError::OutOfStock { .. }) => narrator.broke(&format!("buy failed: {error}")),
+            other => anyhow::bail!("expected OutOfStock, got {other:?}"),
+        }
+        narrator.held(&format!(
+            "Bob's registration rolled back with it: users {}, messages {}",
+            count("users").await?,
+            count("messages").await?
+        ));
+
+        narrator.step("An inner failure, swallowed by the outer code");
+        let swallowed = tm
+            .run(&Ctx::new(), Settings::default(), async |ctx| {
+                shop.register(ctx, "carol@example.com").await?;
+                if let Err(error) = shop.buy(ctx, 1, 1, 99).await {
+                    narrator.say(&format!(
+                        "the outer code ignores the failed buy ({error}) and returns Ok"
+                    ));
+                }
+                Ok::<_, ShopError>(())
+            })
+            .await;
+        match swallowed {
+            Err(error) => narrator.broke(&format!("the commit refuses: {error}")),
+            Ok(()) => anyhow::bail!("a rollback-only transaction committed"),
+        }
+        narrator.held(&format!(
+            "Carol is not half-registered: users {}",
+            count("users").await?
+        ));
+
+        narrator.step("A savepoint keeps the outer work");
+        tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+            shop.register(ctx, "dan@example.com").await?;
+            let nested = tm
+                .run(ctx, Settings::new(Propagation::Nested), async |ctx| {
+                    shop.buy(ctx, 1, 1, 99).await
+                })
+                .await;
+            if let Err(error) = nested {
+                narrator.broke(&format!(
+                    "the nested buy fails and rolls back to its savepoint: {error}"
+                ));
+            }
+            Ok::<_, ShopError>(())
+        })
+        .await?;
+        narrator.held(&format!(
+            "Dan's registration committed: users {}, orders {}",
+            count("users").await?,
+            count("orders").await?
+        ));
+        Ok(())
+    }};
+}
+
+pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
+    narrator.title(
+        "03 the transaction manager: use cases say what, repositories find the transaction",
+        "Register saves a user and its message; buy writes off stock and creates an order. A quick \
+         purchase calls both, unchanged, and the manager makes the three one transaction.",
+    );
+    match mode {
+        Mode::Embedded => {
+            let db = SqliteDatabase::new(&SQLITE).await?;
+            narrator.say("Storage: SQLite in memory (run with --real for PostgreSQL).");
+            scenes!(narrator, db.pool(), sqlx::Sqlite)
+        }
+        Mode::Real => {
+            let db = PgDatabase::new(&POSTGRES).await?;
+            narrator.say(&format!(
+                "Storage: PostgreSQL database {} (from {}).",
+                db.name(),
+                db.endpoint().origin
+            ));
+            scenes!(narrator, db.pool(), sqlx::Postgres)
+        }
+    }
+}
