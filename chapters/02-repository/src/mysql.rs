@@ -23,17 +23,7 @@ use crate::error::{RepositoryError, StorageContext};
 use crate::mapper::{self, JoinedRow};
 use crate::model::{User, UserId};
 use crate::repository::UserRepository;
-
-macro_rules! select_joined {
-    ($where:literal) => {
-        concat!(
-            "SELECT u.id, u.email, u.email_normalized, u.password_hash, u.created_at, u.updated_at, ",
-            "p.user_id, p.first_name, p.last_name, p.avatar_url, p.bio ",
-            "FROM users u JOIN profiles p ON p.user_id = u.id ",
-            $where
-        )
-    };
-}
+use crate::standard_sql::select_joined;
 
 pub struct MySqlUserRepository {
     pool: MySqlPool,

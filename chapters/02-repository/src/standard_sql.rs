@@ -5,7 +5,8 @@
 //! pool and row types, so the one implementation below is stamped out for each by a macro
 //! (`postgres.rs`, `sqlite.rs`). MySQL's upsert behaves differently; see `mysql.rs`.
 
-/// The joined `SELECT` of one user, up to its `WHERE` clause.
+/// The joined `SELECT` of one user, up to its `WHERE` clause (MySQL's adapter uses it too, with
+/// its own `?` placeholders in the clause).
 macro_rules! select_joined {
     ($where:literal) => {
         concat!(
@@ -16,6 +17,7 @@ macro_rules! select_joined {
         )
     };
 }
+pub(crate) use select_joined;
 
 // ANCHOR: upsert
 /// One statement per table: insert, or update the row with the same key. `created_at` is kept.

@@ -26,12 +26,7 @@ each_backend! {
         .await;
         assert!(panicked.is_err(), "the panic reaches the caller");
         assert_eq!(store.committed().await?, Vec::<String>::new());
-        let (size, _) = store.pool_counts();
-        eventually(Duration::from_secs(10), || async {
-            let (_, idle) = store.pool_counts();
-            if idle == size as usize { Ok(()) } else { Err(format!("{idle} of {size} connections idle")) }
-        })
-        .await;
+        store.every_connection_returns().await;
         Ok(())
     }
 }
@@ -54,12 +49,7 @@ each_backend! {
             _ = written => {} // the first write is done: drop the use case here
         }
         assert_eq!(store.committed().await?, Vec::<String>::new());
-        let (size, _) = store.pool_counts();
-        eventually(Duration::from_secs(10), || async {
-            let (_, idle) = store.pool_counts();
-            if idle == size as usize { Ok(()) } else { Err(format!("{idle} of {size} connections idle")) }
-        })
-        .await;
+        store.every_connection_returns().await;
         // And the connection is usable: the rollback was finished, not forgotten.
         tm.run(&Ctx::new(), Settings::default(), async |ctx| store.insert(ctx, "after").await).await?;
         assert_eq!(store.committed().await?, ["after"]);

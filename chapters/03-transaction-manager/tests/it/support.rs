@@ -61,9 +61,19 @@ macro_rules! store_for {
                     .await?)
             }
 
-            /// Connections the pool holds, and how many of them are idle.
-            pub fn pool_counts(&self) -> (u32, usize) {
-                (self.manager.pool().size(), self.manager.pool().num_idle())
+            /// Waits until every connection of the pool is back and idle: nothing is left checked
+            /// out by a transaction that ended, however it ended.
+            pub async fn every_connection_returns(&self) {
+                let pool = self.manager.pool();
+                harness::eventually(Duration::from_secs(10), || async {
+                    let (size, idle) = (pool.size(), pool.num_idle());
+                    if idle == size as usize {
+                        Ok(())
+                    } else {
+                        Err(format!("{idle} of {size} connections idle"))
+                    }
+                })
+                .await;
             }
         }
     };
