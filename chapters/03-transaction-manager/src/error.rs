@@ -40,6 +40,17 @@ pub enum TxError {
     #[error("the transaction has already ended; a task kept the context beyond its scope")]
     Finished,
 
+    /// A key watched by an optimistic Redis transaction changed before `EXEC`: nothing was written.
+    #[error("a watched key changed before the transaction executed; nothing was written")]
+    WatchConflict,
+
+    #[error("Redis error while {doing}: {source}")]
+    Redis {
+        doing: &'static str,
+        #[source]
+        source: redis::RedisError,
+    },
+
     #[error("database error while {doing}: {source}")]
     Database {
         doing: &'static str,

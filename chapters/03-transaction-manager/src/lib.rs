@@ -19,6 +19,7 @@ pub mod ctx;
 pub mod dialect;
 pub mod error;
 pub mod manager;
+pub mod redis_manager;
 pub mod settings;
 pub mod shop;
 pub mod tour;
@@ -27,6 +28,7 @@ pub use ctx::Ctx;
 pub use dialect::Dialect;
 pub use error::TxError;
 pub use manager::{Conn, Manager};
+pub use redis_manager::RedisManager;
 pub use settings::{Isolation, Propagation, Settings};
 
 /// The schema of each database, for the tests, the benchmark and the tour.

@@ -6,5 +6,6 @@ mod support;
 
 mod failures;
 mod propagation;
+mod redis;
 mod settings;
 mod use_cases;

@@ -1,0 +1,192 @@
+//! The same idea on Redis: a use case's writes to several keys land together or not at all.
+//!
+//! Redis has no `BEGIN`. It has `MULTI` ... `EXEC`: commands queued between them run as one, with
+//! nothing from other clients in between. So a Redis transaction here is a queue: writes made in
+//! the scope are queued, and sent as one atomic pipeline when the outermost scope succeeds; a
+//! failed scope sends nothing. Reads are not queued (a queued read would answer only after
+//! `EXEC`), so they see the current data.
+//!
+//! For a decision based on a read (take one from the stock if there is one), `WATCH` makes the
+//! transaction optimistic: if a watched key changes between the read and `EXEC`, Redis runs
+//! nothing and the scope fails with `WatchConflict`, to be retried by the caller. Each transaction
+//! gets a connection of its own, because `WATCH` belongs to a connection.
+//!
+//! Redis has no savepoints: `Nested` fails with `NestedUnsupported`. Isolation and read-only do
+//! not apply and are refused rather than ignored.
+
+use std::sync::Arc;
+
+use redis::aio::MultiplexedConnection;
+use tokio::sync::Mutex;
+
+use crate::ctx::{Ctx, Frame, ManagerId};
+use crate::error::TxError;
+use crate::settings::{Propagation, Settings};
+
+/// Manages transactions on one Redis server.
+pub struct RedisManager {
+    client: redis::Client,
+    id: ManagerId,
+}
+
+/// The open transaction: its own connection, and the writes queued so far.
+struct RedisTransaction {
+    connection: Mutex<MultiplexedConnection>,
+    queued: std::sync::Mutex<redis::Pipeline>,
+}
+
+fn redis_error(doing: &'static str) -> impl FnOnce(redis::RedisError) -> TxError {
+    move |source| TxError::Redis { doing, source }
+}
+
+impl RedisManager {
+    pub fn new(client: redis::Client) -> Self {
+        Self {
+            client,
+            id: ManagerId::next(),
+        }
+    }
+
+    // ANCHOR: redis_run
+    /// Runs `body` in a Redis transaction, watching `watch` (may be empty): its queued writes are
+    /// executed atomically when it succeeds, and dropped when it fails.
+    pub async fn run<T, E>(
+        &self,
+        ctx: &Ctx,
+        settings: Settings,
+        watch: &[&str],
+        body: impl AsyncFnOnce(&Ctx) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<TxError>,
+    {
+        if settings.read_only || settings.isolation.is_some() || settings.timeout.is_some() {
+            return Err(
+                TxError::Incompatible("Redis transactions take no isolation, read-only or timeout".into()).into(),
+            );
+        }
+        let current = self.transaction(ctx);
+        match (settings.propagation, current) {
+            (Propagation::Nested, _) => Err(TxError::NestedUnsupported.into()),
+            (Propagation::Required | Propagation::Supports | Propagation::Mandatory, Some(transaction)) => {
+                if !watch.is_empty() {
+                    let mut connection = transaction.connection.lock().await;
+                    redis::cmd("WATCH")
+                        .arg(watch)
+                        .exec_async(&mut *connection)
+                        .await
+                        .map_err(redis_error("watching keys"))?;
+                }
+                body(ctx).await
+            }
+            (Propagation::Mandatory, None) => Err(TxError::NoTransaction(Propagation::Mandatory).into()),
+            (Propagation::Never, Some(_)) => Err(TxError::ExistingTransaction.into()),
+            (Propagation::Supports | Propagation::Never | Propagation::NotSupported, _) => {
+                body(&ctx.with(self.id, Frame::Suspended)).await
+            }
+            (Propagation::Required | Propagation::RequiresNew, _) => self.begin_and_run(ctx, watch, body).await,
+        }
+    }
+    // ANCHOR_END: redis_run
+
+    async fn begin_and_run<T, E>(
+        &self,
+        ctx: &Ctx,
+        watch: &[&str],
+        body: impl AsyncFnOnce(&Ctx) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<TxError>,
+    {
+        let mut connection = self
+            .client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(redis_error("connecting for a transaction"))?;
+        if !watch.is_empty() {
+            redis::cmd("WATCH")
+                .arg(watch)
+                .exec_async(&mut connection)
+                .await
+                .map_err(redis_error("watching keys"))?;
+        }
+        let mut pipeline = redis::pipe();
+        pipeline.atomic();
+        let transaction = Arc::new(RedisTransaction {
+            connection: Mutex::new(connection),
+            queued: std::sync::Mutex::new(pipeline),
+        });
+        let inner_ctx = ctx.with(self.id, Frame::Transaction(transaction.clone()));
+
+        let value = body(&inner_ctx).await?;
+
+        let pipeline = std::mem::take(&mut *transaction.queued.lock().expect("not poisoned"));
+        let mut connection = transaction.connection.lock().await;
+        // `EXEC` answers nil when a watched key changed: redis-rs reads that as `None`.
+        let executed: Option<redis::Value> = pipeline
+            .query_async(&mut *connection)
+            .await
+            .map_err(redis_error("executing the transaction"))?;
+        match executed {
+            Some(_) => Ok(value),
+            None => Err(TxError::WatchConflict.into()),
+        }
+    }
+
+    /// Queues a write in the current transaction, or runs it at once outside one.
+    pub async fn write(&self, ctx: &Ctx, command: redis::Cmd) -> Result<(), TxError> {
+        match self.transaction(ctx) {
+            Some(transaction) => {
+                transaction
+                    .queued
+                    .lock()
+                    .expect("not poisoned")
+                    .add_command(command)
+                    .ignore();
+                Ok(())
+            }
+            None => {
+                let mut connection = self
+                    .client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(redis_error("connecting"))?;
+                command
+                    .exec_async(&mut connection)
+                    .await
+                    .map_err(redis_error("writing"))
+            }
+        }
+    }
+
+    /// Runs a read now, on the transaction's connection if there is one.
+    pub async fn read<T: redis::FromRedisValue>(&self, ctx: &Ctx, command: redis::Cmd) -> Result<T, TxError> {
+        match self.transaction(ctx) {
+            Some(transaction) => {
+                let mut connection = transaction.connection.lock().await;
+                command
+                    .query_async(&mut *connection)
+                    .await
+                    .map_err(redis_error("reading"))
+            }
+            None => {
+                let mut connection = self
+                    .client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(redis_error("connecting"))?;
+                command
+                    .query_async(&mut connection)
+                    .await
+                    .map_err(redis_error("reading"))
+            }
+        }
+    }
+
+    fn transaction(&self, ctx: &Ctx) -> Option<Arc<RedisTransaction>> {
+        match ctx.frame(self.id)? {
+            Frame::Transaction(any) => any.clone().downcast::<RedisTransaction>().ok(),
+            Frame::Suspended => None,
+        }
+    }
+}
