@@ -228,3 +228,40 @@ each_backend! {
         Ok(())
     }
 }
+
+/// Two managers for two databases, side by side in one context: each repository finds its own
+/// transaction, and each transaction commits or rolls back on its own.
+#[tokio::test]
+async fn two_managers_for_two_databases_keep_their_transactions_apart() -> anyhow::Result<()> {
+    let postgres = crate::support::Store::<sqlx::Postgres>::new().await?;
+    let mysql = crate::support::Store::<sqlx::MySql>::new().await?;
+    let (pg, my) = (&postgres.manager, &mysql.manager);
+
+    let result = pg
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+            postgres.insert(ctx, "pg").await?;
+            my.run(ctx, with(Propagation::Required), async |ctx| {
+                assert!(
+                    pg.in_transaction(ctx) && my.in_transaction(ctx),
+                    "both transactions are in the context"
+                );
+                mysql.insert(ctx, "mysql").await
+            })
+            .await?;
+            Err::<(), _>(Failure::Boom("after the MySQL transaction committed"))
+        })
+        .await;
+
+    assert!(matches!(result, Err(Failure::Boom(_))));
+    assert_eq!(
+        postgres.committed().await?,
+        Vec::<String>::new(),
+        "PostgreSQL's transaction rolled back"
+    );
+    assert_eq!(
+        mysql.committed().await?,
+        ["mysql"],
+        "MySQL's committed on its own: two databases, no 2PC (see chapter 05)"
+    );
+    Ok(())
+}
