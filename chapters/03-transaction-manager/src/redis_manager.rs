@@ -146,11 +146,7 @@ impl RedisManager {
                 Ok(())
             }
             None => {
-                let mut connection = self
-                    .client
-                    .get_multiplexed_async_connection()
-                    .await
-                    .map_err(redis_error("connecting"))?;
+                let mut connection = self.connection().await?;
                 command
                     .exec_async(&mut connection)
                     .await
@@ -170,17 +166,21 @@ impl RedisManager {
                     .map_err(redis_error("reading"))
             }
             None => {
-                let mut connection = self
-                    .client
-                    .get_multiplexed_async_connection()
-                    .await
-                    .map_err(redis_error("connecting"))?;
+                let mut connection = self.connection().await?;
                 command
                     .query_async(&mut connection)
                     .await
                     .map_err(redis_error("reading"))
             }
         }
+    }
+
+    /// A connection for work outside any transaction.
+    async fn connection(&self) -> Result<MultiplexedConnection, TxError> {
+        self.client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(redis_error("connecting"))
     }
 
     fn transaction(&self, ctx: &Ctx) -> Option<Arc<RedisTransaction>> {
