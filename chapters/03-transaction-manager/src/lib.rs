@@ -22,6 +22,7 @@ pub mod manager;
 pub mod redis_manager;
 pub mod settings;
 pub mod shop;
+pub mod steps;
 pub mod tour;
 
 pub use ctx::Ctx;
