@@ -1,7 +1,8 @@
 //! The chapters of the workbook, in reading order: what each teaches and whether it exists yet.
 //!
-//! A chapter is added by its own issue. When it lands, its entry here turns `Ready` and
-//! `tour::run_one` learns its name.
+//! A chapter is added by its own issue. While the issue is open and the chapter has tests and a
+//! tour, its entry is `InProgress`; when the issue is done, `Ready`. Either way `run_one` in
+//! `main.rs` learns its package name.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {

@@ -9,7 +9,7 @@
 //! `CHECKPOINT` is forced: PostgreSQL makes `DROP DATABASE` request a checkpoint, which would
 //! otherwise run during the next creation and charge it for the previous iteration's drop (seen
 //! here: clone times climbing from 45 to 130 ms over 30 back-to-back clone/drop pairs). Measured
-//! with the drop included, under that churn, the clone's lead shrinks (see the chapter's notes).
+//! with the drop included, under that churn, the clone's lead shrinks (docs/src/harness.md gives the figures across runs).
 //! Run with `just bench harness_provision` (needs PostgreSQL; `CHECKPOINT` needs a superuser).
 
 use std::time::{Duration, Instant};

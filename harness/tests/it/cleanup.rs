@@ -65,24 +65,35 @@ async fn a_redis_namespace_is_emptied_after_its_test() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Set by a parent test to make the crash child write into the parent's database: a database
+/// whose owner is alive, which no other test process's sweep will take while the parent looks.
+const PARENT_DATABASE: &str = "HARNESS_IT_PARENT_DATABASE";
+
 // ANCHOR: crash_scenario
 /// Two steps with a crash point between them. On its own this test runs both steps; in a child
-/// armed at `cleanup::between_steps` it dies after the first, leaving its database behind.
+/// armed at `cleanup::between_steps` it dies after the first.
 #[tokio::test]
 async fn two_steps_write_two_rows() -> anyhow::Result<()> {
     arm_from_env();
-    let db = PgDatabase::new(&POSTGRES).await?;
-    println!("database: {}", db.name());
+    let own_database;
+    let pool = match std::env::var(PARENT_DATABASE) {
+        Ok(url) => sqlx::PgPool::connect(&url).await?,
+        Err(_) => {
+            own_database = PgDatabase::new(&POSTGRES).await?;
+            println!("database: {}", own_database.name());
+            own_database.pool().clone()
+        }
+    };
     sqlx::query("INSERT INTO items (name, owner) VALUES ('step', 'one')")
-        .execute(db.pool())
+        .execute(&pool)
         .await?;
     fail::fail_point!("cleanup::between_steps");
     sqlx::query("INSERT INTO items (name, owner) VALUES ('step', 'two')")
-        .execute(db.pool())
+        .execute(&pool)
         .await?;
 
     let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM items ORDER BY id")
-        .fetch_all(db.pool())
+        .fetch_all(&pool)
         .await?;
     assert_eq!(owners, ["one", "two"]);
     Ok(())
@@ -91,7 +102,26 @@ async fn two_steps_write_two_rows() -> anyhow::Result<()> {
 
 // ANCHOR: crash_parent
 #[tokio::test]
-async fn a_crash_between_two_steps_leaves_the_first_and_the_next_sweep_removes_the_database() -> anyhow::Result<()> {
+async fn a_crash_between_two_steps_leaves_the_first_step_done_and_the_second_not() -> anyhow::Result<()> {
+    let db = PgDatabase::new(&POSTGRES).await?;
+    let child = ChildTest::new("cleanup::two_steps_write_two_rows")
+        .crash_at("cleanup::between_steps")
+        .env(PARENT_DATABASE, db.url())
+        .run()
+        .await?;
+    assert!(child.crashed_at("cleanup::between_steps"), "{child}");
+
+    // No destructor and no rollback ran in the child: what it did before the crash is there.
+    let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM items ORDER BY id")
+        .fetch_all(db.pool())
+        .await?;
+    assert_eq!(owners, ["one"]);
+    Ok(())
+}
+// ANCHOR_END: crash_parent
+
+#[tokio::test]
+async fn a_database_left_by_a_crashed_process_is_swept() -> anyhow::Result<()> {
     let child = ChildTest::new("cleanup::two_steps_write_two_rows")
         .crash_at("cleanup::between_steps")
         .run()
@@ -104,24 +134,16 @@ async fn a_crash_between_two_steps_leaves_the_first_and_the_next_sweep_removes_t
         .unwrap_or_else(|| panic!("the child did not say its database:\n{child}"))
         .to_owned();
 
-    // No destructor ran in the child: its database is still there, holding only the first step.
+    // The child's lock went with its process, so a sweep knows the database is nobody's. Another
+    // test process starting now may sweep it first; either way it must not survive a sweep.
     let endpoint = harness::endpoint(ServiceKind::Postgres).await?;
-    let mut left = url::Url::parse(&endpoint.url)?;
-    left.set_path(&name);
-    let pool = sqlx::PgPool::connect(left.as_str()).await?;
-    let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM items ORDER BY id")
-        .fetch_all(&pool)
-        .await?;
-    assert_eq!(owners, ["one"]);
-    pool.close().await;
-
-    // The child's lock went with its process, so a sweep knows the database is nobody's.
-    let swept = harness::owner::sweep(ServiceKind::Postgres, &endpoint.url).await?;
-    assert!(swept.contains(&name), "{name} not in {swept:?}");
-    assert!(!database_exists(Backend::Postgres, &name).await?);
+    harness::owner::sweep(ServiceKind::Postgres, &endpoint.url).await?;
+    assert!(
+        !database_exists(Backend::Postgres, &name).await?,
+        "{name} survived the sweep"
+    );
     Ok(())
 }
-// ANCHOR_END: crash_parent
 
 #[tokio::test]
 async fn a_sweep_leaves_the_databases_of_live_processes_alone() -> anyhow::Result<()> {
