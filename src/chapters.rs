@@ -57,7 +57,7 @@ pub const CHAPTERS: &[Chapter] = &[
         slug: "transaction-manager",
         package: "ch03-transaction-manager",
         summary: "transactions hidden from use cases; nesting, propagation, savepoints",
-        status: Status::InProgress,
+        status: Status::Ready,
     },
     Chapter {
         number: Some(4),

@@ -74,16 +74,22 @@ impl Ctx {
         }
         None
     }
+
+    /// A context one scope deeper, with no transaction in it: what a mocked manager gives a body,
+    /// so that a test can tell the scope's context from the caller's.
+    #[cfg(test)]
+    pub(crate) fn entered(&self) -> Ctx {
+        self.with(ManagerId::next(), Frame::Suspended)
+    }
+
+    /// How many scopes deep this context is, counting every manager's.
+    pub fn depth(&self) -> usize {
+        std::iter::successors(self.top.as_deref(), |node| node.parent.as_deref()).count()
+    }
 }
 
 impl std::fmt::Debug for Ctx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut depth = 0;
-        let mut node = self.top.as_deref();
-        while let Some(current) = node {
-            depth += 1;
-            node = current.parent.as_deref();
-        }
-        write!(f, "Ctx {{ frames: {depth} }}")
+        write!(f, "Ctx {{ frames: {} }}", self.depth())
     }
 }

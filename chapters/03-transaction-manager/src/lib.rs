@@ -24,6 +24,8 @@ pub mod settings;
 pub mod shop;
 pub mod steps;
 pub mod tour;
+pub mod transaction_manager;
+pub mod transactional;
 
 pub use ctx::Ctx;
 pub use dialect::Dialect;
@@ -31,6 +33,8 @@ pub use error::TxError;
 pub use manager::{Conn, Manager};
 pub use redis_manager::RedisManager;
 pub use settings::{Isolation, Propagation, Settings};
+pub use transaction_manager::{Body, TransactionManager, body};
+pub use transactional::{Transactional, UseCase};
 
 /// The schema of each database, for the tests, the benchmark and the tour.
 pub mod migrations {

@@ -22,10 +22,20 @@ use crate::dialect::Dialect;
 use crate::error::{Doing, TxError};
 use crate::settings::{Isolation, Propagation, Settings};
 
-/// Manages the transactions of one database.
+/// Manages the transactions of one database. Cloning it is cheap, and a clone manages the same
+/// transactions.
 pub struct Manager<DB: Dialect> {
     pool: Pool<DB>,
     id: ManagerId,
+}
+
+impl<DB: Dialect> Clone for Manager<DB> {
+    fn clone(&self) -> Self {
+        Self {
+            pool: self.pool.clone(),
+            id: self.id,
+        }
+    }
 }
 
 /// One `BEGIN` ... `COMMIT` on one connection, shared by the scopes that joined it.

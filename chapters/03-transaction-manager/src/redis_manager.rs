@@ -23,7 +23,8 @@ use crate::ctx::{Ctx, Frame, ManagerId};
 use crate::error::TxError;
 use crate::settings::{Propagation, Settings};
 
-/// Manages transactions on one Redis server.
+/// Manages transactions on one Redis server. A clone manages the same transactions.
+#[derive(Clone)]
 pub struct RedisManager {
     client: redis::Client,
     id: ManagerId,

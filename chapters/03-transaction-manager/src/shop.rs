@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use sqlx::{Postgres, Sqlite};
+use sqlx::{MySql, Postgres, Sqlite};
 
 use crate::{Ctx, Manager, Settings, TxError};
 
@@ -35,11 +35,11 @@ pub struct Shop<DB: crate::Dialect> {
 
 /// Users: repositories hold the manager, never a transaction.
 pub struct Users<DB: crate::Dialect> {
-    tm: Arc<Manager<DB>>,
+    pub(crate) tm: Arc<Manager<DB>>,
 }
 /// Messages to publish (what chapter 07's outbox relays).
 pub struct Messages<DB: crate::Dialect> {
-    tm: Arc<Manager<DB>>,
+    pub(crate) tm: Arc<Manager<DB>>,
 }
 pub struct Products<DB: crate::Dialect> {
     tm: Arc<Manager<DB>>,
@@ -48,8 +48,8 @@ pub struct Orders<DB: crate::Dialect> {
     tm: Arc<Manager<DB>>,
 }
 
-/// PostgreSQL and SQLite share this SQL: `$n` placeholders and `RETURNING`.
-macro_rules! shop_on {
+/// The use cases are the same on every database; this stamps them out for one.
+macro_rules! use_cases_on {
     ($db:ty) => {
         impl Shop<$db> {
             pub fn new(tm: Arc<Manager<$db>>) -> Self {
@@ -112,7 +112,12 @@ macro_rules! shop_on {
             }
             // ANCHOR_END: use_cases
         }
+    };
+}
 
+/// PostgreSQL and SQLite share the repositories' SQL: `$n` placeholders and `RETURNING`.
+macro_rules! numbered_sql_repositories_on {
+    ($db:ty) => {
         // ANCHOR: repository
         impl Users<$db> {
             pub async fn add(&self, ctx: &Ctx, email: &str) -> Result<i64, ShopError> {
@@ -121,12 +126,7 @@ macro_rules! shop_on {
                     .bind(email)
                     .fetch_one(&mut *conn)
                     .await
-                    .map_err(|error| match &error {
-                        sqlx::Error::Database(db) if db.is_unique_violation() => {
-                            ShopError::EmailTaken(email.to_owned())
-                        }
-                        _ => ShopError::Database(error),
-                    })
+                    .map_err(|error| email_taken_or(error, email))
             }
         }
         // ANCHOR_END: repository
@@ -171,13 +171,7 @@ macro_rules! shop_on {
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
-                if done.rows_affected() == 0 {
-                    return Err(ShopError::OutOfStock {
-                        product: id,
-                        wanted: quantity,
-                    });
-                }
-                Ok(())
+                out_of_stock_unless_written(done.rows_affected(), id, quantity)
             }
         }
 
@@ -197,5 +191,94 @@ macro_rules! shop_on {
     };
 }
 
-shop_on!(Postgres);
-shop_on!(Sqlite);
+use_cases_on!(Postgres);
+use_cases_on!(Sqlite);
+use_cases_on!(MySql);
+numbered_sql_repositories_on!(Postgres);
+numbered_sql_repositories_on!(Sqlite);
+
+/// MySQL and MariaDB: `?` placeholders, and the new row's id from the statement's result.
+impl Users<MySql> {
+    pub async fn add(&self, ctx: &Ctx, email: &str) -> Result<i64, ShopError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        let done = sqlx::query("INSERT INTO users (email) VALUES (?)")
+            .bind(email)
+            .execute(&mut *conn)
+            .await
+            .map_err(|error| email_taken_or(error, email))?;
+        Ok(done.last_insert_id() as i64)
+    }
+}
+
+impl Messages<MySql> {
+    pub async fn add(&self, ctx: &Ctx, kind: &str, payload: &str) -> Result<(), ShopError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        sqlx::query("INSERT INTO messages (kind, payload) VALUES (?, ?)")
+            .bind(kind)
+            .bind(payload)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Products<MySql> {
+    pub async fn add(&self, ctx: &Ctx, id: i64, name: &str, stock: i32) -> Result<(), ShopError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        sqlx::query("INSERT INTO products (id, name, stock) VALUES (?, ?, ?)")
+            .bind(id)
+            .bind(name)
+            .bind(stock)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn stock(&self, ctx: &Ctx, id: i64) -> Result<i32, ShopError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        Ok(sqlx::query_scalar("SELECT stock FROM products WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?)
+    }
+
+    pub async fn write_off(&self, ctx: &Ctx, id: i64, quantity: i32) -> Result<(), ShopError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        let done = sqlx::query("UPDATE products SET stock = stock - ? WHERE id = ? AND stock >= ?")
+            .bind(quantity)
+            .bind(id)
+            .bind(quantity)
+            .execute(&mut *conn)
+            .await?;
+        out_of_stock_unless_written(done.rows_affected(), id, quantity)
+    }
+}
+
+impl Orders<MySql> {
+    pub async fn add(&self, ctx: &Ctx, user: i64, product: i64, quantity: i32) -> Result<i64, ShopError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        let done = sqlx::query("INSERT INTO orders (user_id, product_id, quantity) VALUES (?, ?, ?)")
+            .bind(user)
+            .bind(product)
+            .bind(quantity)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.last_insert_id() as i64)
+    }
+}
+
+/// A unique violation on insert means the email is taken; anything else is the database's.
+fn email_taken_or(error: sqlx::Error, email: &str) -> ShopError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => ShopError::EmailTaken(email.to_owned()),
+        _ => ShopError::Database(error),
+    }
+}
+
+/// A guarded write-off that changed no row found too little stock.
+fn out_of_stock_unless_written(rows: u64, product: i64, wanted: i32) -> Result<(), ShopError> {
+    match rows {
+        0 => Err(ShopError::OutOfStock { product, wanted }),
+        _ => Ok(()),
+    }
+}

@@ -5,6 +5,8 @@
 pub mod step1_explicit;
 pub mod step2_closure;
 pub mod step3_context;
+pub mod step4_trait;
+pub mod step5_decorator;
 
 /// What the steps' tests share: a shop database in memory, and its row counts.
 #[cfg(test)]

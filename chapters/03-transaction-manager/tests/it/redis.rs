@@ -113,3 +113,35 @@ fn test_command_failed(error: redis::RedisError) -> Failure {
         source: error,
     })
 }
+
+/// Through the mockable trait, the Redis manager behaves as it does called directly.
+#[tokio::test]
+async fn through_the_transaction_manager_trait_writes_still_land_together() -> anyhow::Result<()> {
+    use ch03_transaction_manager::{TransactionManager, body};
+
+    let keys = RedisNamespace::new().await?;
+    let tm = std::sync::Arc::new(RedisManager::new(keys.client().clone()));
+    let (balance, order) = (keys.key("balance"), keys.key("order"));
+
+    let scope = |fail: bool| {
+        let (tm, balance, order) = (tm.clone(), balance.clone(), order.clone());
+        body(move |ctx| async move {
+            tm.write(&ctx, set(&balance, 90)).await?;
+            tm.write(&ctx, set(&order, 1)).await?;
+            if fail {
+                return Err(Failure::Boom("after both writes"));
+            }
+            Ok(())
+        })
+    };
+    let failed = tm.within(&Ctx::new(), Settings::default(), scope(true)).await;
+    assert!(matches!(failed, Err(Failure::Boom(_))));
+    assert!(keys.keys().await?.is_empty(), "a failed scope sends nothing");
+
+    tm.within(&Ctx::new(), Settings::default(), scope(false)).await?;
+    assert_eq!(
+        keys.connection().mget::<_, (i64, i64)>(&[&balance, &order]).await?,
+        (90, 1)
+    );
+    Ok(())
+}

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use ch03_transaction_manager::shop::{Shop, ShopError};
 use ch03_transaction_manager::{Ctx, Manager};
-use harness::{PgDatabase, SqliteDatabase};
+use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
 
-use crate::support::{POSTGRES, SQLITE};
+use crate::support::{MYSQL, POSTGRES, SQLITE};
 
 /// Counts rows of the shop's tables: (users, messages, orders).
 macro_rules! counts {
@@ -25,7 +25,7 @@ macro_rules! counts {
     }};
 }
 
-/// One test body for the shop on PostgreSQL and on SQLite.
+/// One test body for the shop on PostgreSQL, MariaDB and SQLite.
 macro_rules! shop_test {
     ($name:ident, |$shop:ident, $pool:ident| $body:block) => {
         mod $name {
@@ -36,6 +36,15 @@ macro_rules! shop_test {
                 let db = PgDatabase::new(&POSTGRES).await?;
                 let $pool = db.pool();
                 let $shop = Shop::<sqlx::Postgres>::new(Arc::new(Manager::new($pool.clone())));
+                $shop.products().add(&Ctx::new(), 1, "teapot", 3).await?;
+                $body
+            }
+
+            #[tokio::test]
+            async fn mysql() -> anyhow::Result<()> {
+                let db = MySqlDatabase::new(&MYSQL).await?;
+                let $pool = db.pool();
+                let $shop = Shop::<sqlx::MySql>::new(Arc::new(Manager::new($pool.clone())));
                 $shop.products().add(&Ctx::new(), 1, "teapot", 3).await?;
                 $body
             }

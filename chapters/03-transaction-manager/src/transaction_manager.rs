@@ -1,0 +1,67 @@
+//! The manager as a trait, so that a use case can be unit-tested without a database: the test
+//! gives it a mock that checks the settings asked for and runs the body in a plain context.
+//!
+//! [`Manager::run`](crate::Manager::run) takes any `async` closure, which may borrow the caller's
+//! data. A trait that a mocking library can implement cannot be that general: mockall mocks
+//! generic methods only when their type parameters are `'static` and their results own their
+//! data. So the body here is boxed and owns what it uses (`Arc`s of the repositories, owned
+//! arguments). That is the whole price of mockability, and use cases written against the
+//! concrete `Manager` do not pay it.
+
+use futures::future::BoxFuture;
+use sqlx::Executor;
+
+use crate::{Ctx, Dialect, Manager, RedisManager, Settings, TxError};
+
+// ANCHOR: trait
+/// A scope's body: given the scope's context, the work to do in it.
+pub type Body<T, E> = Box<dyn FnOnce(Ctx) -> BoxFuture<'static, Result<T, E>> + Send>;
+
+/// What a use case needs of a transaction manager: "run this with these settings".
+#[cfg_attr(test, mockall::automock)]
+pub trait TransactionManager: Send + Sync + 'static {
+    /// Runs `body` in a scope with `settings`, as [`Manager::run`](crate::Manager::run) does.
+    fn within<T, E>(&self, ctx: &Ctx, settings: Settings, body: Body<T, E>) -> BoxFuture<'static, Result<T, E>>
+    where
+        T: Send + 'static,
+        E: From<TxError> + Send + 'static;
+}
+// ANCHOR_END: trait
+
+/// Wraps a body for [`TransactionManager::within`]: `body(|ctx| async move { ... })`.
+pub fn body<T, E, F>(work: impl FnOnce(Ctx) -> F + Send + 'static) -> Body<T, E>
+where
+    F: Future<Output = Result<T, E>> + Send + 'static,
+{
+    Box::new(move |ctx| Box::pin(work(ctx)))
+}
+
+impl<DB> TransactionManager for Manager<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    fn within<T, E>(&self, ctx: &Ctx, settings: Settings, body: Body<T, E>) -> BoxFuture<'static, Result<T, E>>
+    where
+        T: Send + 'static,
+        E: From<TxError> + Send + 'static,
+    {
+        let (manager, ctx) = (self.clone(), ctx.clone());
+        Box::pin(async move { manager.run(&ctx, settings, async |ctx| body(ctx.clone()).await).await })
+    }
+}
+
+impl TransactionManager for RedisManager {
+    fn within<T, E>(&self, ctx: &Ctx, settings: Settings, body: Body<T, E>) -> BoxFuture<'static, Result<T, E>>
+    where
+        T: Send + 'static,
+        E: From<TxError> + Send + 'static,
+    {
+        let (manager, ctx) = (self.clone(), ctx.clone());
+        Box::pin(async move {
+            manager
+                .run(&ctx, settings, &[], async |ctx| body(ctx.clone()).await)
+                .await
+        })
+    }
+}
