@@ -138,6 +138,7 @@ async fn run_one(chapter: &chapters::Chapter, mode: Mode, narrator: &mut Narrato
         "harness" => harness::tour::run(mode, narrator).await?,
         "ch02-repository" => ch02_repository::tour::run(mode, narrator).await?,
         "ch03-transaction-manager" => ch03_transaction_manager::tour::run(mode, narrator).await?,
+        "ch07-message-broker" => ch07_message_broker::tour::run(mode, narrator).await?,
         other => bail!("{other} is marked ready but has no tour wired in src/main.rs"),
     }
     Ok(())

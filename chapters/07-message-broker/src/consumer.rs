@@ -1,0 +1,311 @@
+//! The consumer loop: read an event, process it, then mark it read; at least once, by design.
+//!
+//! The offset of a message is stored only after the message is processed, and the consumer
+//! commits stored offsets to the broker in the background. A consumer that dies in between
+//! reads the message again when it restarts (its group resumes from the last committed offset),
+//! and the [`Inbox`](crate::inbox::Inbox) makes the second processing a no-op.
+//!
+//! Failures:
+//! - a message that is not an event, or an event the handler rejects after every attempt
+//!   ([`Retry`]), is a *poison* message: it goes to the dead-letter topic with the error in a
+//!   header, and the consumer moves on instead of blocking its partition forever;
+//! - a failure of the consumer's own database is not the event's fault: the consumer keeps
+//!   retrying the same event, backing off, and stores no offset past it until it succeeds.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::backoff::Backoff;
+use crate::event::Event;
+use crate::inbox::{HandlerError, Process, Processed};
+
+/// Headers a dead letter carries besides the original ones.
+pub const ERROR_HEADER: &str = "dead-letter-error";
+pub const ATTEMPTS_HEADER: &str = "dead-letter-attempts";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumerError {
+    #[error("Kafka client error while {doing}: {error}")]
+    Kafka {
+        doing: &'static str,
+        error: rdkafka::error::KafkaError,
+    },
+}
+
+fn kafka(doing: &'static str) -> impl FnOnce(rdkafka::error::KafkaError) -> ConsumerError {
+    move |error| ConsumerError::Kafka { doing, error }
+}
+
+// ANCHOR: retry
+/// Retries a failed processing up to `attempts` times in all, backing off between attempts.
+pub struct Retry<P> {
+    pub inner: P,
+    pub attempts: u32,
+    pub backoff: Backoff,
+}
+
+impl<P: Process> Process for Retry<P> {
+    async fn process(&self, event: &Event) -> Result<Processed, HandlerError> {
+        let mut attempt = 1;
+        loop {
+            match self.inner.process(event).await {
+                Err(error) if attempt < self.attempts => {
+                    tracing::debug!(%error, attempt, event = %event.id, "retrying");
+                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+}
+// ANCHOR_END: retry
+
+/// What a consumer has done since it started.
+#[derive(Debug, Default)]
+pub struct ConsumerCounters {
+    pub applied: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    /// Attempts that failed because a dependency was down (the event was then tried again).
+    pub unavailable: AtomicU64,
+}
+
+/// One consumer of one topic in one consumer group.
+pub struct EventConsumer<P> {
+    consumer: StreamConsumer,
+    processor: P,
+    dead_letters: FutureProducer,
+    dead_letter_topic: String,
+    /// The attempts a rejected event had, for its dead-letter header.
+    attempts: u32,
+    backoff: Backoff,
+    counters: ConsumerCounters,
+}
+
+impl<P: Process> EventConsumer<Retry<P>> {
+    /// Subscribes to `topic` with `config` (bootstrap servers and `group.id` at least).
+    /// Events that `retry` still finds rejected after its attempts go to `dead_letter_topic`.
+    pub fn new(
+        mut config: ClientConfig,
+        topic: &str,
+        dead_letter_topic: impl Into<String>,
+        retry: Retry<P>,
+    ) -> Result<Self, ConsumerError> {
+        let dead_letters: FutureProducer = config
+            .clone()
+            .set("enable.idempotence", "true")
+            .create()
+            .map_err(kafka("creating the dead-letter producer"))?;
+        // At least once: store an offset only once its message is processed; commit stored
+        // offsets in the background, and when the consumer closes.
+        config
+            .set("enable.auto.offset.store", "false")
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", "200");
+        let consumer: StreamConsumer = config.create().map_err(kafka("creating the consumer"))?;
+        consumer.subscribe(&[topic]).map_err(kafka("subscribing"))?;
+        Ok(EventConsumer {
+            consumer,
+            attempts: retry.attempts,
+            backoff: retry.backoff,
+            processor: retry,
+            dead_letters,
+            dead_letter_topic: dead_letter_topic.into(),
+            counters: ConsumerCounters::default(),
+        })
+    }
+}
+
+impl<P: Process> EventConsumer<P> {
+    pub fn counters(&self) -> &ConsumerCounters {
+        &self.counters
+    }
+
+    // ANCHOR: consume
+    /// Consumes until `stop` completes, then commits what it has processed.
+    pub async fn run_until(&self, stop: impl Future<Output = ()>) -> Result<(), ConsumerError> {
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            let message = tokio::select! {
+                _ = &mut stop => break,
+                message = self.consumer.recv() => message.map_err(kafka("receiving"))?,
+            };
+            let done = tokio::select! {
+                _ = &mut stop => false,
+                done = self.handle(&message) => done?,
+            };
+            if !done {
+                break;
+            }
+            self.consumer
+                .store_offset_from_message(&message)
+                .map_err(kafka("storing an offset"))?;
+        }
+        self.commit().await
+    }
+    // ANCHOR_END: consume
+
+    /// Processes one message; `Ok(true)` when its offset may be stored.
+    async fn handle(&self, message: &BorrowedMessage<'_>) -> Result<bool, ConsumerError> {
+        let event = match Event::from_message(message) {
+            Ok(event) => event,
+            Err(malformed) => {
+                self.dead_letter(message, &malformed.to_string(), 1).await?;
+                return Ok(true);
+            }
+        };
+        let mut outages = 0;
+        loop {
+            match self.processor.process(&event).await {
+                Ok(Processed::Applied) => {
+                    self.counters.applied.fetch_add(1, Ordering::Relaxed);
+                    return Ok(true);
+                }
+                Ok(Processed::Duplicate) => {
+                    self.counters.duplicates.fetch_add(1, Ordering::Relaxed);
+                    return Ok(true);
+                }
+                Err(HandlerError::Rejected(reason)) => {
+                    self.dead_letter(message, &reason, self.attempts).await?;
+                    return Ok(true);
+                }
+                Err(HandlerError::Unavailable(reason)) => {
+                    outages += 1;
+                    self.counters.unavailable.fetch_add(1, Ordering::Relaxed);
+                    let pause = self.backoff.delay(outages);
+                    tracing::warn!(%reason, event = %event.id, ?pause, "consumer: dependency down, will retry the event");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+    }
+
+    /// Parks `message` in the dead-letter topic: same key, body and headers, plus the error.
+    async fn dead_letter(&self, message: &BorrowedMessage<'_>, error: &str, attempts: u32) -> Result<(), ConsumerError> {
+        tracing::warn!(error, topic = message.topic(), offset = message.offset(), "consumer: dead-lettering a message");
+        let attempts = attempts.to_string();
+        let mut headers = OwnedHeaders::new();
+        for header in message.headers().into_iter().flat_map(|headers| headers.iter()) {
+            headers = headers.insert(header);
+        }
+        let headers = headers
+            .insert(Header {
+                key: ERROR_HEADER,
+                value: Some(error),
+            })
+            .insert(Header {
+                key: ATTEMPTS_HEADER,
+                value: Some(&attempts),
+            });
+        let mut record = FutureRecord::<[u8], [u8]>::to(&self.dead_letter_topic).headers(headers);
+        if let Some(key) = message.key() {
+            record = record.key(key);
+        }
+        if let Some(body) = message.payload() {
+            record = record.payload(body);
+        }
+        self.dead_letters
+            .send(record, Timeout::Never)
+            .await
+            .map_err(|(error, _)| ConsumerError::Kafka {
+                doing: "sending a dead letter",
+                error,
+            })?;
+        self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Commits the stored offsets now.
+    async fn commit(&self) -> Result<(), ConsumerError> {
+        match self.consumer.commit_consumer_state(CommitMode::Sync) {
+            // Nothing stored since the last commit.
+            Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => Ok(()),
+            other => other.map_err(kafka("committing offsets")),
+        }
+    }
+}
+
+/// The offsets group `group` has committed on `topic`, per partition (`None`: nothing committed).
+pub fn committed_offsets(
+    mut config: ClientConfig,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+) -> Result<Vec<Option<i64>>, ConsumerError> {
+    let consumer: rdkafka::consumer::BaseConsumer = config
+        .set("group.id", group)
+        .create()
+        .map_err(kafka("creating a consumer to read offsets"))?;
+    let mut wanted = TopicPartitionList::new();
+    for partition in 0..partitions {
+        wanted.add_partition(topic, partition);
+    }
+    let committed = consumer
+        .committed_offsets(wanted, Timeout::After(Duration::from_secs(10)))
+        .map_err(kafka("reading committed offsets"))?;
+    Ok(committed
+        .elements()
+        .iter()
+        .map(|element| match element.offset() {
+            Offset::Offset(offset) => Some(offset),
+            _ => None,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use rstest::rstest;
+
+    use super::*;
+    use crate::inbox::MockProcess;
+
+    #[rstest]
+    #[case::first_time_lucky(0, 1, Ok(Processed::Applied))]
+    #[case::after_two_failures(2, 3, Ok(Processed::Applied))]
+    #[case::gives_up_after_three(5, 3, Err("rejected: bad"))]
+    #[tokio::test(start_paused = true)]
+    async fn retry_tries_again_until_success_or_its_attempts_are_spent(
+        #[case] failures: usize,
+        #[case] calls: usize,
+        #[case] expected: Result<Processed, &str>,
+    ) {
+        let event = Event::new("user_registered", "u-1", serde_json::Value::Null);
+        let seen = Arc::new(AtomicUsize::new(0));
+        let mut inner = MockProcess::new();
+        let (counter, id) = (seen.clone(), event.id);
+        inner
+            .expect_process()
+            .withf(move |given| given.id == id)
+            .times(calls)
+            .returning(move |_| {
+                let call = counter.fetch_add(1, Ordering::SeqCst);
+                Box::pin(async move {
+                    if call < failures {
+                        Err(HandlerError::Rejected("bad".into()))
+                    } else {
+                        Ok(Processed::Applied)
+                    }
+                })
+            });
+        let retry = Retry {
+            inner,
+            attempts: 3,
+            backoff: Backoff::default(),
+        };
+        let outcome = retry.process(&event).await.map_err(|error| error.to_string());
+        assert_eq!(outcome, expected.map_err(str::to_owned));
+        assert_eq!(seen.load(Ordering::SeqCst), calls);
+    }
+}

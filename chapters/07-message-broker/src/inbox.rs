@@ -1,0 +1,161 @@
+//! The idempotent consumer: an event's effect is applied once, however often the event arrives.
+//!
+//! Kafka delivers at least once: a relay may publish an event twice, and a consumer that dies
+//! after applying an event but before committing its offset gets it again. So the consumer keeps,
+//! in its own database, the ids of the events it has processed, and records the id *in the same
+//! transaction* as the effect. A redelivered event finds its id already there and changes nothing.
+//! Recording the id in a separate step would reopen the gap: effect applied, crash, id missing.
+//!
+//! The two consuming services here are the chapter's: `welcomes` (a welcome for each new user)
+//! and `event_counts` (analytics: a counter per event type, which a duplicate would inflate).
+
+use ch03_transaction_manager::{Ctx, Manager, Settings, TxError};
+use sqlx::{Postgres, Sqlite};
+
+use crate::event::Event;
+
+/// Why an event was not processed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event cannot be processed, now or later: its content is wrong. Retrying cannot help;
+    /// after its attempts it goes to the dead-letter topic.
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// Something the consumer depends on failed (its database); the same event may succeed later,
+    /// so it is never parked, only retried.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(error: sqlx::Error) -> Self {
+        HandlerError::Unavailable(error.to_string())
+    }
+}
+
+impl From<TxError> for HandlerError {
+    fn from(error: TxError) -> Self {
+        HandlerError::Unavailable(error.to_string())
+    }
+}
+
+/// What processing did with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processed {
+    Applied,
+    /// Seen before: nothing changed.
+    Duplicate,
+}
+
+/// Processes one event: what the consumer loop calls, and what [`crate::consumer::Retry`] wraps.
+#[cfg_attr(test, mockall::automock)]
+pub trait Process: Send + Sync + 'static {
+    fn process(&self, event: &Event) -> impl Future<Output = Result<Processed, HandlerError>> + Send;
+}
+
+/// An effect, applied in the transaction `ctx` is in.
+pub trait Effect<DB: ch03_transaction_manager::Dialect>: Send + Sync + 'static {
+    fn apply(&self, tm: &Manager<DB>, ctx: &Ctx, event: &Event) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// A consumer's processed-event record and its effect, committed together.
+pub struct Inbox<DB: ch03_transaction_manager::Dialect, E> {
+    tm: Manager<DB>,
+    consumer: String,
+    effect: E,
+}
+
+impl<DB: ch03_transaction_manager::Dialect, E> Inbox<DB, E> {
+    /// `consumer` names the consuming service: each keeps its own record of what it processed.
+    pub fn new(tm: Manager<DB>, consumer: impl Into<String>, effect: E) -> Self {
+        Self {
+            tm,
+            consumer: consumer.into(),
+            effect,
+        }
+    }
+}
+
+/// A welcome for each registered user.
+pub struct Welcome;
+
+/// Analytics: how many events of each type.
+pub struct CountByType;
+
+/// PostgreSQL and SQLite share the consumer's SQL, `ON CONFLICT` included.
+macro_rules! inbox_on {
+    ($db:ty) => {
+        // ANCHOR: process
+        impl<E: Effect<$db>> Process for Inbox<$db, E> {
+            async fn process(&self, event: &Event) -> Result<Processed, HandlerError> {
+                self.tm
+                    .run(&Ctx::new(), Settings::default(), async |ctx| {
+                        let first_time = {
+                            let mut conn = self.tm.connection(ctx).await?;
+                            sqlx::query(
+                                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) \
+                                 ON CONFLICT DO NOTHING",
+                            )
+                            .bind(&self.consumer)
+                            .bind(event.id.to_string())
+                            .execute(&mut *conn)
+                            .await?
+                            .rows_affected()
+                                == 1
+                        };
+                        if !first_time {
+                            return Ok(Processed::Duplicate);
+                        }
+                        self.effect.apply(&self.tm, ctx, event).await?;
+                        Ok(Processed::Applied)
+                    })
+                    .await
+            }
+        }
+        // ANCHOR_END: process
+
+        impl Effect<$db> for Welcome {
+            async fn apply(&self, tm: &Manager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
+                let field = |name: &str| {
+                    event.payload[name]
+                        .as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| HandlerError::Rejected(format!("{} {} has no {name}", event.kind, event.id)))
+                };
+                let (user, email) = (field("user_id")?, field("email")?);
+                let mut conn = tm.connection(ctx).await?;
+                sqlx::query("INSERT INTO welcomes (user_id, email) VALUES ($1, $2)")
+                    .bind(user)
+                    .bind(email)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+        }
+
+        impl Effect<$db> for CountByType {
+            async fn apply(&self, tm: &Manager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
+                let mut conn = tm.connection(ctx).await?;
+                sqlx::query(
+                    "INSERT INTO event_counts (kind, seen) VALUES ($1, 1) \
+                     ON CONFLICT (kind) DO UPDATE SET seen = event_counts.seen + 1",
+                )
+                .bind(&event.kind)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+inbox_on!(Postgres);
+inbox_on!(Sqlite);
+
+/// The consumer's migrations: its own database, not the publisher's.
+pub mod migrations {
+    use sqlx::migrate::Migrator;
+
+    pub static POSTGRES: Migrator = sqlx::migrate!("migrations/consumer/postgres");
+    pub static SQLITE: Migrator = sqlx::migrate!("migrations/consumer/sqlite");
+}

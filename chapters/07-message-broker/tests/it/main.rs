@@ -1,0 +1,9 @@
+//! Chapter 07's integration tests, against real databases and a real Kafka broker.
+
+#[macro_use]
+mod support;
+
+mod consumers;
+mod dual_write;
+mod faults;
+mod outbox;
