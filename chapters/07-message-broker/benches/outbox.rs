@@ -24,7 +24,9 @@ fn outbox(c: &mut Criterion) {
     let postgres = runtime
         .block_on(PgDatabase::new(&POSTGRES))
         .unwrap_or_else(|error| panic!("{error}"));
-    let kafka = runtime.block_on(KafkaScope::new()).unwrap_or_else(|error| panic!("{error}"));
+    let kafka = runtime
+        .block_on(KafkaScope::new())
+        .unwrap_or_else(|error| panic!("{error}"));
     let topic = runtime
         .block_on(kafka.create_topic("users", 4))
         .unwrap_or_else(|error| panic!("{error}"));
@@ -38,17 +40,21 @@ fn outbox(c: &mut Criterion) {
     let mut group = c.benchmark_group("ch07_write_path_postgres");
     group.bench_function("business_insert", |b| {
         b.to_async(&runtime).iter(|| async {
-            tm.run(&Ctx::new(), Settings::default(), async |ctx| users.insert(ctx, &email()).await)
-                .await
-                .unwrap()
+            tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+                users.insert(ctx, &email()).await
+            })
+            .await
+            .unwrap()
         })
     });
     group.bench_function("business_insert_plus_outbox", |b| {
-        b.to_async(&runtime).iter(|| async { users.register(&Ctx::new(), &email()).await.unwrap() })
+        b.to_async(&runtime)
+            .iter(|| async { users.register(&Ctx::new(), &email()).await.unwrap() })
     });
     let naive = publisher();
     group.bench_function("commit_then_publish", |b| {
-        b.to_async(&runtime).iter(|| async { users.register_then_publish(&email(), &naive).await.unwrap() })
+        b.to_async(&runtime)
+            .iter(|| async { users.register_then_publish(&email(), &naive).await.unwrap() })
     });
     group.finish();
     // ANCHOR_END: write_path
@@ -62,7 +68,9 @@ fn outbox(c: &mut Criterion) {
         b.to_async(&runtime).iter_custom(|iterations| async move {
             let mut spent = Duration::ZERO;
             for _ in 0..iterations {
-                let events: Vec<_> = (0..BATCH).map(|_| user_registered(uuid::Uuid::now_v7(), &email())).collect();
+                let events: Vec<_> = (0..BATCH)
+                    .map(|_| user_registered(uuid::Uuid::now_v7(), &email()))
+                    .collect();
                 let start = Instant::now();
                 direct.publish(&events).await.unwrap();
                 spent += start.elapsed();

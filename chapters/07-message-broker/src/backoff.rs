@@ -70,6 +70,9 @@ mod tests {
         let delays: Vec<Duration> = (0..200).map(|_| backoff.delay(3)).collect();
         assert!(delays.iter().all(|delay| *delay <= Duration::from_millis(200)));
         let low = delays.iter().filter(|d| **d < Duration::from_millis(100)).count();
-        assert!((40..=160).contains(&low), "about half below the middle, got {low} of 200");
+        assert!(
+            (40..=160).contains(&low),
+            "about half below the middle, got {low} of 200"
+        );
     }
 }

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
@@ -136,7 +137,18 @@ impl<P: Process> EventConsumer<P> {
         loop {
             let message = tokio::select! {
                 _ = &mut stop => break,
-                message = self.consumer.recv() => message.map_err(kafka("receiving"))?,
+                message = self.consumer.recv() => message,
+            };
+            let message = match message {
+                Ok(message) => message,
+                // The client could not reach the broker, or a fetch failed: librdkafka keeps
+                // reconnecting on its own, so the consumer reports it and waits for the next
+                // message. Only a fatal error ends it.
+                Err(error @ KafkaError::MessageConsumptionFatal(_)) => return Err(kafka("receiving")(error)),
+                Err(error) => {
+                    tracing::warn!(%error, "consumer: the broker is unreachable, retrying");
+                    continue;
+                }
             };
             let done = tokio::select! {
                 _ = &mut stop => false,
@@ -152,6 +164,13 @@ impl<P: Process> EventConsumer<P> {
         self.commit().await
     }
     // ANCHOR_END: consume
+
+    /// Consumes while `work` runs, and returns what `work` returns once the consumer has stopped
+    /// and committed: for a tour or a test that drives a scenario beside a running consumer.
+    pub async fn run_during<T>(&self, work: impl Future<Output = T>) -> Result<T, ConsumerError> {
+        let (consumed, output) = crate::alongside::alongside(|stop| self.run_until(stop), work).await;
+        consumed.map(|()| output)
+    }
 
     /// Processes one message; `Ok(true)` when its offset may be stored.
     async fn handle(&self, message: &BorrowedMessage<'_>) -> Result<bool, ConsumerError> {
@@ -189,8 +208,18 @@ impl<P: Process> EventConsumer<P> {
     }
 
     /// Parks `message` in the dead-letter topic: same key, body and headers, plus the error.
-    async fn dead_letter(&self, message: &BorrowedMessage<'_>, error: &str, attempts: u32) -> Result<(), ConsumerError> {
-        tracing::warn!(error, topic = message.topic(), offset = message.offset(), "consumer: dead-lettering a message");
+    async fn dead_letter(
+        &self,
+        message: &BorrowedMessage<'_>,
+        error: &str,
+        attempts: u32,
+    ) -> Result<(), ConsumerError> {
+        tracing::warn!(
+            error,
+            topic = message.topic(),
+            offset = message.offset(),
+            "consumer: dead-lettering a message"
+        );
         let attempts = attempts.to_string();
         let mut headers = OwnedHeaders::new();
         for header in message.headers().into_iter().flat_map(|headers| headers.iter()) {

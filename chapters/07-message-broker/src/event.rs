@@ -81,10 +81,7 @@ impl Event {
         if let Some(header) = header_of(message, ID_HEADER)
             && header != event.id.to_string()
         {
-            return Err(MalformedEvent::IdMismatch {
-                header,
-                body: event.id,
-            });
+            return Err(MalformedEvent::IdMismatch { header, body: event.id });
         }
         Ok(event)
     }

@@ -55,7 +55,12 @@ pub trait Process: Send + Sync + 'static {
 
 /// An effect, applied in the transaction `ctx` is in.
 pub trait Effect<DB: ch03_transaction_manager::Dialect>: Send + Sync + 'static {
-    fn apply(&self, tm: &Manager<DB>, ctx: &Ctx, event: &Event) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn apply(
+        &self,
+        tm: &Manager<DB>,
+        ctx: &Ctx,
+        event: &Event,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// A consumer's processed-event record and its effect, committed together.

@@ -14,6 +14,7 @@
 //! **The trade-off.** Delivery becomes at least once and a little later (the relay's lag), in
 //! exchange for never losing an event and never publishing one that did not happen.
 
+pub mod alongside;
 pub mod backoff;
 pub mod consumer;
 pub mod event;

@@ -9,8 +9,8 @@
 //! Writing goes through chapter 03's manager: [`Outbox::add`] finds the business transaction in
 //! the `Ctx` it is given, like any repository there.
 
+use ch03_transaction_manager::{Ctx, Isolation, Manager, Settings, TxError};
 use chrono::{DateTime, Utc};
-use ch03_transaction_manager::{Ctx, Manager, Settings, TxError};
 use sqlx::{MySql, Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
@@ -23,9 +23,9 @@ pub const SHARDS: u32 = 16;
 
 /// The shard of an aggregate: FNV-1a of its id, which every process computes alike.
 pub fn shard_of(aggregate_id: &str) -> i32 {
-    let hash = aggregate_id
-        .bytes()
-        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193));
+    let hash = aggregate_id.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
     (hash % SHARDS) as i32
 }
 
@@ -100,37 +100,37 @@ fn event_of((seq, id, kind, aggregate_id, occurred_at, payload): Row) -> Result<
 }
 
 /// Each database's statements; the code that runs them is written once, in `outbox_on!`.
+///
+/// A relay claims a shard in two steps: it lists the shards that have events, oldest first,
+/// without locking anything, then locks the first one no other relay holds, by its key. One
+/// locking statement with the ordering in it would be shorter, but InnoDB (MariaDB, MySQL) locks
+/// every row a locking read examines, not only the one it returns: it would lock every shard with
+/// events, and relays side by side would find nothing left to take.
 mod sql {
+    /// Shards with events waiting, the one with the oldest event first.
+    pub const CANDIDATES: &str = "SELECT shard FROM outbox GROUP BY shard ORDER BY MIN(seq)";
+    pub const LAG: &str = "SELECT COUNT(*), MIN(occurred_at) FROM outbox";
+
     pub mod postgres {
         pub const INSERT: &str = "INSERT INTO outbox (event_id, shard, kind, aggregate_id, occurred_at, payload) \
                                   VALUES ($1, $2, $3, $4, $5, $6)";
         /// Another relay's shard is skipped, not waited for.
-        pub const CLAIM: &str = "SELECT s.shard FROM outbox_shards s \
-             WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.shard = s.shard) \
-             ORDER BY (SELECT MIN(o.seq) FROM outbox o WHERE o.shard = s.shard) \
-             LIMIT 1 FOR UPDATE OF s SKIP LOCKED";
+        pub const LOCK: &str = "SELECT shard FROM outbox_shards WHERE shard = $1 FOR UPDATE SKIP LOCKED";
         pub const PENDING: &str = "SELECT seq, event_id, kind, aggregate_id, occurred_at, payload FROM outbox \
                                    WHERE shard = $1 ORDER BY seq LIMIT $2";
     }
     pub mod mysql {
         pub const INSERT: &str = "INSERT INTO outbox (event_id, shard, kind, aggregate_id, occurred_at, payload) \
                                   VALUES (?, ?, ?, ?, ?, ?)";
-        pub const CLAIM: &str = "SELECT s.shard FROM outbox_shards s \
-             WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.shard = s.shard) \
-             ORDER BY (SELECT MIN(o.seq) FROM outbox o WHERE o.shard = s.shard) \
-             LIMIT 1 FOR UPDATE SKIP LOCKED";
+        pub const LOCK: &str = "SELECT shard FROM outbox_shards WHERE shard = ? FOR UPDATE SKIP LOCKED";
         pub const PENDING: &str = "SELECT seq, event_id, kind, aggregate_id, occurred_at, payload FROM outbox \
                                    WHERE shard = ? ORDER BY seq LIMIT ?";
     }
     pub mod sqlite {
         pub use super::postgres::{INSERT, PENDING};
         /// SQLite has no row locks: one relay at a time (see `relay_settings`).
-        pub const CLAIM: &str = "SELECT s.shard FROM outbox_shards s \
-             WHERE EXISTS (SELECT 1 FROM outbox o WHERE o.shard = s.shard) \
-             ORDER BY (SELECT MIN(o.seq) FROM outbox o WHERE o.shard = s.shard) \
-             LIMIT 1";
+        pub const LOCK: &str = "SELECT shard FROM outbox_shards WHERE shard = $1";
     }
-    pub const LAG: &str = "SELECT COUNT(*), MIN(occurred_at) FROM outbox";
 }
 
 macro_rules! outbox_on {
@@ -160,22 +160,42 @@ macro_rules! outbox_on {
                 self.tm
                     .run(&Ctx::new(), $relay_settings, async |ctx| {
                         let mut conn = self.tm.connection(ctx).await?;
-                        let Some(shard): Option<i32> =
-                            sqlx::query_scalar(sql::$sql::CLAIM).fetch_optional(&mut *conn).await?
-                        else {
+                        // The first shard, oldest first, that no other relay holds and that still
+                        // has events once it is ours (another relay may have emptied it meanwhile).
+                        let candidates: Vec<i32> = sqlx::query_scalar(sql::CANDIDATES).fetch_all(&mut *conn).await?;
+                        let mut rows: Vec<Row> = Vec::new();
+                        for candidate in candidates {
+                            let locked: Option<i32> = sqlx::query_scalar(sql::$sql::LOCK)
+                                .bind(candidate)
+                                .fetch_optional(&mut *conn)
+                                .await?;
+                            if locked.is_none() {
+                                continue;
+                            }
+                            rows = sqlx::query_as(sql::$sql::PENDING)
+                                .bind(candidate)
+                                .bind(max as i64)
+                                .fetch_all(&mut *conn)
+                                .await?;
+                            if !rows.is_empty() {
+                                break;
+                            }
+                        }
+                        if rows.is_empty() {
                             return Ok(0);
-                        };
-                        let rows: Vec<Row> = sqlx::query_as(sql::$sql::PENDING)
-                            .bind(shard)
-                            .bind(max as i64)
-                            .fetch_all(&mut *conn)
-                            .await?;
-                        let (seqs, events): (Vec<i64>, Vec<Event>) =
-                            rows.into_iter().map(event_of).collect::<Result<Vec<_>, _>>()?.into_iter().unzip();
+                        }
+                        let (seqs, events): (Vec<i64>, Vec<Event>) = rows
+                            .into_iter()
+                            .map(event_of)
+                            .collect::<Result<Vec<_>, _>>()?
+                            .into_iter()
+                            .unzip();
 
                         publisher.publish(&events).await?;
                         fail::fail_point!("relay::after_publish");
 
+                        // Only the rows published: never `seq <= last`, which on InnoDB would also
+                        // take a row with a lower `seq` committed meanwhile, unpublished.
                         let mut delete = QueryBuilder::<$db>::new("DELETE FROM outbox WHERE seq IN (");
                         let mut list = delete.separated(", ");
                         for seq in &seqs {
@@ -199,13 +219,26 @@ macro_rules! outbox_on {
 
 // ANCHOR: relay_settings
 // On PostgreSQL and MariaDB a relay works in a transaction that holds its shard's row lock while
-// it publishes; the timeout bounds how long a stuck broker can hold it. SQLite has one writer:
-// a transaction held through a publish would stop every business write, so there the relay
-// works without one (each statement commits alone) and only one relay may run.
-outbox_on!(Postgres, postgres, Settings::default().timeout(RELAY_TRANSACTION_LIMIT));
-outbox_on!(MySql, mysql, Settings::default().timeout(RELAY_TRANSACTION_LIMIT));
-outbox_on!(Sqlite, sqlite, Settings::new(ch03_transaction_manager::Propagation::NotSupported));
+// it publishes; the timeout bounds how long a stuck broker can hold it. READ COMMITTED, so that
+// the events it reads after taking the lock are those left by the relay that held it before
+// (MariaDB's default, REPEATABLE READ, would show it a snapshot from before that relay's delete,
+// and it would publish them again). SQLite has one writer: a transaction held through a publish
+// would stop every business write, so there the relay works without one (each statement commits
+// alone) and only one relay may run.
+outbox_on!(Postgres, postgres, relay_transaction());
+outbox_on!(MySql, mysql, relay_transaction());
+outbox_on!(
+    Sqlite,
+    sqlite,
+    Settings::new(ch03_transaction_manager::Propagation::NotSupported)
+);
 // ANCHOR_END: relay_settings
+
+fn relay_transaction() -> Settings {
+    Settings::default()
+        .isolation(Isolation::ReadCommitted)
+        .timeout(RELAY_TRANSACTION_LIMIT)
+}
 
 /// The longest a relay's transaction may last: a publish blocked longer than this is abandoned,
 /// its batch rolled back (not deleted) and published again later.

@@ -40,6 +40,8 @@ impl Default for RelayConfig {
 pub struct RelayCounters {
     pub published: AtomicU64,
     pub failures: AtomicU64,
+    /// The latest failure, for whoever investigates a relay that is not catching up.
+    pub last_failure: std::sync::Mutex<Option<String>>,
 }
 
 pub struct Relay<S, P> {
@@ -88,6 +90,7 @@ impl<S: OutboxStore, P: Publisher> Relay<S, P> {
                     Err(error) => {
                         failures_in_a_row += 1;
                         self.counters.failures.fetch_add(1, Ordering::Relaxed);
+                        *self.counters.last_failure.lock().expect("not poisoned") = Some(error.to_string());
                         let pause = self.config.backoff.delay(failures_in_a_row);
                         tracing::warn!(%error, failures_in_a_row, ?pause, "relay: batch failed, backing off");
                         pause
@@ -101,6 +104,11 @@ impl<S: OutboxStore, P: Publisher> Relay<S, P> {
         }
     }
     // ANCHOR_END: run
+
+    /// Relays while `work` runs, and returns what `work` returns.
+    pub async fn run_during<T>(&self, work: impl Future<Output = T>) -> T {
+        crate::alongside::alongside(|stop| self.run_until(stop), work).await.1
+    }
 
     /// Relays until the outbox is empty, failing at the first error: for tests and benchmarks.
     pub async fn drain(&self) -> Result<usize, RelayError> {
@@ -161,7 +169,10 @@ mod tests {
         }
 
         async fn lag(&self) -> Result<Lag, RelayError> {
-            Ok(Lag { backlog: 2, oldest: Some(Utc::now() - chrono::TimeDelta::seconds(5)) })
+            Ok(Lag {
+                backlog: 2,
+                oldest: Some(Utc::now() - chrono::TimeDelta::seconds(5)),
+            })
         }
     }
 
@@ -175,7 +186,10 @@ mod tests {
             script: Mutex::new(vec![Err(broker_down()), Err(broker_down()), Ok(3), Ok(2)]),
             asked: Mutex::new(Vec::new()),
         };
-        let config = RelayConfig { batch: 3, ..RelayConfig::default() };
+        let config = RelayConfig {
+            batch: 3,
+            ..RelayConfig::default()
+        };
         let relay = Relay::new(outbox, MockPublisher::new(), config);
 
         relay.run_until(tokio::time::sleep(Duration::from_secs(10))).await;
@@ -187,6 +201,9 @@ mod tests {
         let metrics = relay.metrics().await.unwrap();
         assert!(metrics.contains("\noutbox_published_total 5\n"), "{metrics}");
         assert!(metrics.contains("\noutbox_relay_failures_total 2\n"), "{metrics}");
-        assert!(metrics.contains("\noutbox_oldest_unsent_age_seconds 5.000\n"), "{metrics}");
+        assert!(
+            metrics.contains("\noutbox_oldest_unsent_age_seconds 5.000\n"),
+            "{metrics}"
+        );
     }
 }

@@ -48,7 +48,11 @@ impl Broker {
                     let admin: rdkafka::admin::AdminClient<_> = scope.client_config().create()?;
                     admin
                         .create_topics(
-                            &[rdkafka::admin::NewTopic::new(topic, 1, rdkafka::admin::TopicReplication::Fixed(1))],
+                            &[rdkafka::admin::NewTopic::new(
+                                topic,
+                                1,
+                                rdkafka::admin::TopicReplication::Fixed(1),
+                            )],
                             &rdkafka::admin::AdminOptions::new(),
                         )
                         .await?;
@@ -192,7 +196,9 @@ macro_rules! scenes {
 /// The first event on `users`: the one the relay published.
 fn first_event(broker: &Broker) -> anyhow::Result<Event> {
     let message = read_first(broker, "users")?;
-    Ok(serde_json::from_slice(rdkafka::Message::payload(&message).unwrap_or_default())?)
+    Ok(serde_json::from_slice(
+        rdkafka::Message::payload(&message).unwrap_or_default(),
+    )?)
 }
 
 /// The error header of the first dead letter.
@@ -229,15 +235,10 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<(), String>>,
 {
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let check = async {
-        let outcome = harness::eventually::try_eventually(Duration::from_secs(30), done).await;
-        let _ = stop.send(());
-        outcome.map_err(|gave| anyhow::anyhow!("the consumer did not get there: {}", gave.last))
-    };
-    let (ran, checked) = tokio::join!(consumer.run_until(async { stopped.await.unwrap_or(()) }), check);
-    ran?;
-    checked
+    consumer
+        .run_during(harness::eventually::try_eventually(Duration::from_secs(30), done))
+        .await?
+        .map_err(|gave| anyhow::anyhow!("the consumer did not get there: {}", gave.last))
 }
 
 pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {

@@ -7,10 +7,9 @@ use std::time::Duration;
 use ch03_transaction_manager::Ctx;
 use ch07_message_broker::consumer::{ATTEMPTS_HEADER, ERROR_HEADER};
 use ch07_message_broker::event::{ID_HEADER, header_of};
-use ch07_message_broker::{CountByType, Event, Publisher, Relay, Welcome};
+use ch07_message_broker::{CountByType, Event, EventConsumer, Publisher, Relay, Welcome};
 use harness::{KafkaScope, eventually};
 use rdkafka::Message;
-use tokio::sync::oneshot;
 
 use crate::support::{Consuming, Publishing, consumer, publisher, read_raw};
 
@@ -29,72 +28,96 @@ async fn two_groups_each_get_every_event_and_a_stopped_one_catches_up_where_it_l
     let topic = kafka.create_topic("users", 2).await?;
     let users = Publishing::postgres().await?;
     let relay = Relay::new(users.outbox(), publisher(&kafka, &topic)?, Default::default());
-    let (welcome_db, analytics_db) = (Consuming::postgres().await?, Consuming::postgres().await?);
-
-    let welcome = consumer(&kafka, &topic, "welcome", &welcome_db.tm, Welcome)?;
-    let (stop_welcome, welcome_stopped) = oneshot::channel::<()>();
-    let welcome_task = async { welcome.run_until(async { welcome_stopped.await.unwrap_or(()) }).await };
-
-    let scenario = async {
-        // Analytics runs for the first five registrations, then stops.
-        let analytics = consumer(&kafka, &topic, "analytics", &analytics_db.tm, CountByType)?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let first_five = async {
-            for n in 0..5 {
-                users.users.register(&Ctx::new(), &format!("user{n}@example.com")).await?;
-            }
-            relay.drain().await?;
-            eventually(Duration::from_secs(30), || async {
-                let seen = registrations_counted(&analytics_db).await.map_err(|e| e.to_string())?;
-                if seen == 5 { Ok(()) } else { Err(format!("analytics saw {seen} of 5")) }
-            })
-            .await;
-            let _ = stop.send(());
-            anyhow::Ok(())
-        };
-        let (ran, first) = tokio::join!(analytics.run_until(async { stopped.await.unwrap_or(()) }), first_five);
-        ran?;
-        first?;
-        drop(analytics);
-
-        // With analytics down, the publisher and the welcome service carry on.
-        for n in 5..10 {
-            users.users.register(&Ctx::new(), &format!("user{n}@example.com")).await?;
+    let register = async |from: usize, to: usize| {
+        for n in from..to {
+            users
+                .users
+                .register(&Ctx::new(), &format!("user{n}@example.com"))
+                .await?;
         }
         relay.drain().await?;
-        eventually(Duration::from_secs(30), || async {
-            let (welcomes, _) = welcome_db.welcomes().await.map_err(|e| e.to_string())?;
-            if welcomes == 10 { Ok(()) } else { Err(format!("{welcomes} of 10 welcomed")) }
-        })
-        .await;
-        assert_eq!(registrations_counted(&analytics_db).await?, 5, "analytics is down");
-
-        // Restarted, analytics resumes from its committed offsets: it reads the five it missed,
-        // not all ten again.
-        let analytics = consumer(&kafka, &topic, "analytics", &analytics_db.tm, CountByType)?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let catch_up = async {
-            eventually(Duration::from_secs(30), || async {
-                let seen = registrations_counted(&analytics_db).await.map_err(|e| e.to_string())?;
-                if seen == 10 { Ok(()) } else { Err(format!("analytics saw {seen} of 10")) }
-            })
-            .await;
-            let _ = stop.send(());
-        };
-        let (ran, ()) = tokio::join!(analytics.run_until(async { stopped.await.unwrap_or(()) }), catch_up);
-        ran?;
-        assert_eq!(analytics.counters().applied.load(Ordering::Relaxed), 5);
-        assert_eq!(analytics.counters().duplicates.load(Ordering::Relaxed), 0, "nothing read twice");
-        let _ = stop_welcome.send(());
         anyhow::Ok(())
     };
-    let (welcomed, scenario) = tokio::join!(welcome_task, scenario);
-    scenario?;
-    welcomed?;
+    let (welcome_db, analytics_db) = (Consuming::postgres().await?, Consuming::postgres().await?);
+    let welcome = consumer(&kafka, &topic, "welcome", &welcome_db.tm, Welcome)?;
+
+    welcome
+        .run_during(async {
+            // Analytics runs for the first five registrations, then stops.
+            let analytics = consumer(&kafka, &topic, "analytics", &analytics_db.tm, CountByType)?;
+            analytics
+                .run_during(async {
+                    register(0, 5).await?;
+                    counted(&analytics_db, 5).await;
+                    anyhow::Ok(())
+                })
+                .await??;
+            drop(analytics);
+
+            // With analytics down, the publisher and the welcome service carry on.
+            register(5, 10).await?;
+            welcomed(&welcome_db, 10).await;
+            assert_eq!(registrations_counted(&analytics_db).await?, 5, "analytics is down");
+
+            // Restarted, analytics resumes from its committed offsets: it reads the five it
+            // missed, not all ten again.
+            let analytics = consumer(&kafka, &topic, "analytics", &analytics_db.tm, CountByType)?;
+            analytics.run_during(counted(&analytics_db, 10)).await?;
+            assert_eq!(analytics.counters().applied.load(Ordering::Relaxed), 5);
+            assert_eq!(
+                analytics.counters().duplicates.load(Ordering::Relaxed),
+                0,
+                "nothing read twice"
+            );
+            anyhow::Ok(())
+        })
+        .await??;
     assert_eq!(welcome_db.welcomes().await?, (10, 10));
     Ok(())
 }
 // ANCHOR_END: decoupling
+
+/// Waits until the analytics service has counted `wanted` registrations.
+async fn counted(consuming: &Consuming, wanted: i64) {
+    eventually(Duration::from_secs(30), || async {
+        let seen = registrations_counted(consuming).await.map_err(|e| e.to_string())?;
+        if seen == wanted {
+            Ok(())
+        } else {
+            Err(format!("analytics counted {seen} of {wanted}"))
+        }
+    })
+    .await
+}
+
+/// Waits until the welcome service has sent `wanted` welcomes.
+pub async fn welcomed(consuming: &Consuming, wanted: i64) {
+    eventually(Duration::from_secs(30), || async {
+        let (welcomes, _) = consuming.welcomes().await.map_err(|e| e.to_string())?;
+        if welcomes == wanted {
+            Ok(())
+        } else {
+            Err(format!("{welcomes} of {wanted} welcomed"))
+        }
+    })
+    .await
+}
+
+/// Waits until `consumer` has processed `wanted` messages, whatever it made of them.
+pub async fn processed<P: ch07_message_broker::Process>(consumer: &EventConsumer<P>, wanted: u64) {
+    eventually(Duration::from_secs(30), || async {
+        let counters = consumer.counters();
+        let done = counters.applied.load(Ordering::Relaxed)
+            + counters.duplicates.load(Ordering::Relaxed)
+            + counters.dead_lettered.load(Ordering::Relaxed);
+        if done == wanted {
+            Ok(())
+        } else {
+            Err(format!("{done} of {wanted} messages processed"))
+        }
+    })
+    .await
+}
 
 #[tokio::test]
 async fn a_consumer_added_later_reads_every_event_without_any_change_to_the_publisher() -> anyhow::Result<()> {
@@ -103,24 +126,17 @@ async fn a_consumer_added_later_reads_every_event_without_any_change_to_the_publ
     let users = Publishing::postgres().await?;
     let relay = Relay::new(users.outbox(), publisher(&kafka, &topic)?, Default::default());
     for n in 0..4 {
-        users.users.register(&Ctx::new(), &format!("user{n}@example.com")).await?;
+        users
+            .users
+            .register(&Ctx::new(), &format!("user{n}@example.com"))
+            .await?;
     }
     relay.drain().await?;
 
     // A new service subscribes, with a group of its own, after the fact.
     let late = Consuming::postgres().await?;
     let newcomer = consumer(&kafka, &topic, "newcomer", &late.tm, Welcome)?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let check = async {
-        eventually(Duration::from_secs(30), || async {
-            let (welcomes, _) = late.welcomes().await.map_err(|e| e.to_string())?;
-            if welcomes == 4 { Ok(()) } else { Err(format!("{welcomes} of 4")) }
-        })
-        .await;
-        let _ = stop.send(());
-    };
-    let (ran, ()) = tokio::join!(newcomer.run_until(async { stopped.await.unwrap_or(()) }), check);
-    ran?;
+    newcomer.run_during(welcomed(&late, 4)).await?;
     Ok(())
 }
 
@@ -137,19 +153,14 @@ async fn a_redelivered_event_changes_nothing() -> anyhow::Result<()> {
 
     let consuming = Consuming::postgres().await?;
     let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let check = async {
-        eventually(Duration::from_secs(30), || async {
-            let done = welcome.counters().applied.load(Ordering::Relaxed) + welcome.counters().duplicates.load(Ordering::Relaxed);
-            if done == 2 { Ok(()) } else { Err(format!("{done} of 2 deliveries processed")) }
-        })
-        .await;
-        let _ = stop.send(());
-    };
-    let (ran, ()) = tokio::join!(welcome.run_until(async { stopped.await.unwrap_or(()) }), check);
-    ran?;
+    welcome.run_during(processed(&welcome, 2)).await?;
+
     assert_eq!(consuming.welcomes().await?, (1, 1), "one welcome");
-    assert_eq!(welcome.counters().duplicates.load(Ordering::Relaxed), 1, "one delivery recognised");
+    assert_eq!(
+        welcome.counters().duplicates.load(Ordering::Relaxed),
+        1,
+        "one delivery recognised"
+    );
     Ok(())
 }
 // ANCHOR_END: redelivery
@@ -167,21 +178,19 @@ async fn a_poison_event_is_parked_in_the_dead_letter_topic_and_the_consumer_move
 
     let consuming = Consuming::postgres().await?;
     let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let check = async {
-        eventually(Duration::from_secs(30), || async {
-            let (welcomes, _) = consuming.welcomes().await.map_err(|e| e.to_string())?;
-            if welcomes == 1 { Ok(()) } else { Err(format!("{welcomes} of 1")) }
-        })
-        .await;
-        let _ = stop.send(());
-    };
-    let (ran, ()) = tokio::join!(welcome.run_until(async { stopped.await.unwrap_or(()) }), check);
-    ran?;
+    welcome.run_during(processed(&welcome, 2)).await?;
+    assert_eq!(
+        consuming.welcomes().await?,
+        (1, 1),
+        "the good event behind it was processed"
+    );
 
     let parked = read_raw(&kafka, &dead_letters, 1, Duration::from_secs(20)).await?;
     let letter = &parked[0];
-    assert_eq!(header_of(letter, ID_HEADER).as_deref(), Some(poison.id.to_string().as_str()));
+    assert_eq!(
+        header_of(letter, ID_HEADER).as_deref(),
+        Some(poison.id.to_string().as_str())
+    );
     assert_eq!(header_of(letter, ATTEMPTS_HEADER).as_deref(), Some("3"));
     let error = header_of(letter, ERROR_HEADER).unwrap_or_default();
     assert!(error.contains("has no email"), "{error}");
@@ -198,7 +207,9 @@ async fn a_message_that_is_not_an_event_is_parked_at_once() -> anyhow::Result<()
     let producer: rdkafka::producer::FutureProducer = kafka.producer_config().create()?;
     producer
         .send(
-            rdkafka::producer::FutureRecord::to(&topic).key("k").payload("{not json"),
+            rdkafka::producer::FutureRecord::to(&topic)
+                .key("k")
+                .payload("{not json"),
             Duration::from_secs(5),
         )
         .await
@@ -206,15 +217,9 @@ async fn a_message_that_is_not_an_event_is_parked_at_once() -> anyhow::Result<()
 
     let consuming = Consuming::postgres().await?;
     let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let parked = async {
-        let parked = read_raw(&kafka, &dead_letters, 1, Duration::from_secs(20)).await;
-        let _ = stop.send(());
-        parked
-    };
-    let (ran, parked) = tokio::join!(welcome.run_until(async { stopped.await.unwrap_or(()) }), parked);
-    ran?;
-    let parked = parked?;
+    let parked = welcome
+        .run_during(read_raw(&kafka, &dead_letters, 1, Duration::from_secs(20)))
+        .await??;
     let error = header_of(&parked[0], ERROR_HEADER).unwrap_or_default();
     assert!(error.contains("not an event"), "{error}");
     assert_eq!(header_of(&parked[0], ATTEMPTS_HEADER).as_deref(), Some("1"));

@@ -9,21 +9,9 @@ use ch07_message_broker::{Backoff, OutboxStore, Publisher, Relay, RelayConfig, W
 use harness::crash::ChildTest;
 use harness::fault::FaultProxy;
 use harness::{DedicatedKafka, KafkaScope, eventually};
-use tokio::sync::watch;
 
+use crate::consumers::{processed, welcomed};
 use crate::support::{Consuming, Publishing, committed, consumer, messages_on, publisher};
-
-/// A stop signal for several loops at once.
-fn stop_signal() -> (watch::Sender<bool>, impl Fn() -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) {
-    let (stop, stopped) = watch::channel(false);
-    let wait = move || {
-        let mut stopped = stopped.clone();
-        Box::pin(async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        }) as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>
-    };
-    (stop, wait)
-}
 
 const EVENTS: usize = 10_000;
 
@@ -47,8 +35,6 @@ async fn survives_broker_outage_every_event_delivered_and_applied_once() -> anyh
     );
     let consuming = Consuming::postgres().await?;
     let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
-    let (stop, stopped) = stop_signal();
-
     broker.proxy().cut().await;
     let scenario = async {
         // 10,000 registrations, eight at a time, while the broker is unreachable.
@@ -69,22 +55,37 @@ async fn survives_broker_outage_every_event_delivered_and_applied_once() -> anyh
             }
         })
         .await;
-        assert_eq!(relay.store().lag().await?.backlog, EVENTS as i64, "every event waits in the outbox");
+        assert_eq!(
+            relay.store().lag().await?.backlog,
+            EVENTS as i64,
+            "every event waits in the outbox"
+        );
 
         broker.proxy().restore();
-        eventually(Duration::from_secs(240), || async {
+        eventually(Duration::from_secs(150), || async {
             let (welcomes, _) = consuming.welcomes().await.map_err(|e| e.to_string())?;
-            if welcomes >= EVENTS as i64 { Ok(()) } else { Err(format!("{welcomes} of {EVENTS} welcomed")) }
+            if welcomes >= EVENTS as i64 {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{welcomes} of {EVENTS} welcomed; the relay has published {}, failed {} times (last: {:?}); the consumer met {} outages",
+                    relay.counters().published.load(Ordering::Relaxed),
+                    relay.counters().failures.load(Ordering::Relaxed),
+                    relay.counters().last_failure.lock().unwrap(),
+                    welcome.counters().unavailable.load(Ordering::Relaxed),
+                ))
+            }
         })
         .await;
-        let _ = stop.send(true);
         anyhow::Ok(())
     };
-    let ((), consumed, scenario) = tokio::join!(relay.run_until(stopped()), welcome.run_until(stopped()), scenario);
-    scenario?;
-    consumed?;
+    welcome.run_during(relay.run_during(scenario)).await??;
 
-    assert_eq!(consuming.welcomes().await?, (EVENTS as i64, EVENTS as i64), "each user welcomed exactly once");
+    assert_eq!(
+        consuming.welcomes().await?,
+        (EVENTS as i64, EVENTS as i64),
+        "each user welcomed exactly once"
+    );
     assert_eq!(relay.store().lag().await?.backlog, 0);
     Ok(())
 }
@@ -145,17 +146,7 @@ async fn a_relay_killed_between_publish_and_delete_publishes_again_and_the_consu
 
     let consuming = Consuming::postgres().await?;
     let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
-    let (stop, stopped) = stop_signal();
-    let check = async {
-        eventually(Duration::from_secs(30), || async {
-            let seen = welcome.counters().applied.load(Ordering::Relaxed) + welcome.counters().duplicates.load(Ordering::Relaxed);
-            if seen == 2 { Ok(()) } else { Err(format!("{seen} of 2 deliveries")) }
-        })
-        .await;
-        let _ = stop.send(true);
-    };
-    let (ran, ()) = tokio::join!(welcome.run_until(stopped()), check);
-    ran?;
+    welcome.run_during(processed(&welcome, 2)).await?;
     assert_eq!(consuming.welcomes().await?, (1, 1), "welcomed once");
     assert_eq!(welcome.counters().duplicates.load(Ordering::Relaxed), 1);
     Ok(())
@@ -168,7 +159,8 @@ async fn with_the_consumers_database_cut_no_offset_moves_and_every_effect_happen
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 1).await?;
     let publisher = publisher(&kafka, &topic)?;
-    let event = |n: usize| ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), &format!("user{n}@example.com"));
+    let event =
+        |n: usize| ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), &format!("user{n}@example.com"));
     let consuming = Consuming::postgres().await?;
     let (proxy, through_proxy) = FaultProxy::route(consuming.db.url()).await?;
     let pool = sqlx::postgres::PgPoolOptions::new()
@@ -179,11 +171,14 @@ async fn with_the_consumers_database_cut_no_offset_moves_and_every_effect_happen
 
     publisher.publish(&(0..10).map(event).collect::<Vec<_>>()).await?;
     let first = consumer(&kafka, &topic, "welcome", &tm, Welcome)?;
-    let (stop, stopped) = stop_signal();
     let scenario = async {
         eventually(Duration::from_secs(30), || async {
             let offsets = committed(&kafka, "welcome", &topic, 1).map_err(|e| e.to_string())?;
-            if offsets == [Some(10)] { Ok(()) } else { Err(format!("committed {offsets:?}")) }
+            if offsets == [Some(10)] {
+                Ok(())
+            } else {
+                Err(format!("committed {offsets:?}"))
+            }
         })
         .await;
 
@@ -196,29 +191,20 @@ async fn with_the_consumers_database_cut_no_offset_moves_and_every_effect_happen
             }
         })
         .await;
-        let _ = stop.send(true);
         anyhow::Ok(())
     };
-    let (ran, scenario) = tokio::join!(first.run_until(stopped()), scenario);
-    scenario?;
-    ran?;
+    first.run_during(scenario).await??;
     drop(first);
-    assert_eq!(committed(&kafka, "welcome", &topic, 1)?, [Some(10)], "nothing past the last processed event");
+    assert_eq!(
+        committed(&kafka, "welcome", &topic, 1)?,
+        [Some(10)],
+        "nothing past the last processed event"
+    );
     assert_eq!(consuming.welcomes().await?, (10, 10));
 
     proxy.restore();
     let second = consumer(&kafka, &topic, "welcome", &tm, Welcome)?;
-    let (stop, stopped) = stop_signal();
-    let check = async {
-        eventually(Duration::from_secs(30), || async {
-            let (welcomes, _) = consuming.welcomes().await.map_err(|e| e.to_string())?;
-            if welcomes == 20 { Ok(()) } else { Err(format!("{welcomes} of 20")) }
-        })
-        .await;
-        let _ = stop.send(true);
-    };
-    let (ran, ()) = tokio::join!(second.run_until(stopped()), check);
-    ran?;
+    second.run_during(welcomed(&consuming, 20)).await?;
     assert_eq!(consuming.welcomes().await?, (20, 20), "each once");
     Ok(())
 }

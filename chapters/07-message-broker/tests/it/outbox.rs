@@ -36,7 +36,11 @@ async fn interleaved_events(outbox: &impl WriteEvent, users: usize, per_user: us
     let mut written = Vec::new();
     for n in 0..per_user {
         for user in 0..users {
-            let event = Event::new("profile_changed", format!("user-{user}"), serde_json::json!({ "version": n }));
+            let event = Event::new(
+                "profile_changed",
+                format!("user-{user}"),
+                serde_json::json!({ "version": n }),
+            );
             outbox.write(&event).await?;
             written.push(event);
         }
@@ -121,12 +125,22 @@ where
 
     let relays: Vec<_> = (0..4)
         .map(|_| -> anyhow::Result<_> {
-            Ok(Relay::new(publishing.outbox(), publisher(&kafka, &topic)?, RelayConfig { batch: 10, ..RelayConfig::default() }))
+            Ok(Relay::new(
+                publishing.outbox(),
+                publisher(&kafka, &topic)?,
+                RelayConfig {
+                    batch: 10,
+                    ..RelayConfig::default()
+                },
+            ))
         })
         .collect::<Result<_, _>>()?;
     let drained = futures::future::try_join_all(relays.iter().map(|relay| relay.drain())).await?;
     assert_eq!(drained.iter().sum::<usize>(), written.len(), "{drained:?}");
-    assert!(drained.iter().filter(|&&n| n > 0).count() >= 2, "the work was shared: {drained:?}");
+    assert!(
+        drained.iter().filter(|&&n| n > 0).count() >= 2,
+        "the work was shared: {drained:?}"
+    );
 
     let published = read_all(&kafka, &topic, written.len(), Duration::from_secs(30)).await?;
     assert_eq!(published.len(), written.len());

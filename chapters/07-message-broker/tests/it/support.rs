@@ -127,11 +127,9 @@ impl Consuming {
 
     /// (welcomes, distinct users welcomed)
     pub async fn welcomes(&self) -> anyhow::Result<(i64, i64)> {
-        Ok(
-            sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM welcomes")
-                .fetch_one(self.db.pool())
-                .await?,
-        )
+        Ok(sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM welcomes")
+            .fetch_one(self.db.pool())
+            .await?)
     }
 }
 
