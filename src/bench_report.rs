@@ -72,18 +72,38 @@ pub fn collect(criterion_dir: &Path) -> anyhow::Result<Results> {
     Ok(results)
 }
 
-/// The Markdown page: for each group, its functions from fastest to slowest.
-pub fn render(results: &Results, made_by: &str) -> String {
+/// The sections of an earlier page, by group: a run of some benchmarks (`just bench ch07`) keeps
+/// the tables of the groups it did not measure.
+pub fn earlier_sections(page: &str) -> BTreeMap<String, String> {
+    let mut sections = BTreeMap::new();
+    for section in page.split("\n## `").skip(1) {
+        if let Some((group, _)) = section.split_once('`') {
+            sections.insert(group.to_owned(), format!("## `{}\n", section.trim_end()));
+        }
+    }
+    sections
+}
+
+/// The Markdown page: for each group, its functions from fastest to slowest; groups this run did
+/// not measure keep their `earlier` section.
+pub fn render(results: &Results, earlier: &BTreeMap<String, String>, made_by: &str) -> String {
     let mut page = String::from("# Benchmarks\n\n");
     let _ = writeln!(
         page,
         "Each table compares alternatives measured in one run on one machine. The ratio is to the fastest \
          function of the group; absolute times depend on the machine.\n\nMade by `{made_by}`.\n"
     );
-    if results.is_empty() {
+    if results.is_empty() && earlier.is_empty() {
         page.push_str("No results yet: run `just bench`.\n");
     }
-    for (group, functions) in results {
+    let mut groups: Vec<&String> = results.keys().chain(earlier.keys()).collect();
+    groups.sort();
+    groups.dedup();
+    for group in groups {
+        let Some(functions) = results.get(group) else {
+            let _ = writeln!(page, "{}", earlier[group]);
+            continue;
+        };
         let fastest = functions.values().copied().fold(f64::INFINITY, f64::min);
         let mut rows: Vec<(&String, &f64)> = functions.iter().collect();
         rows.sort_by(|a, b| a.1.total_cmp(b.1));
@@ -133,7 +153,7 @@ mod tests {
         std::fs::create_dir_all(root.join("report")).unwrap();
 
         let results = collect(&root).unwrap();
-        let page = render(&results, "just bench");
+        let page = render(&results, &BTreeMap::new(), "just bench");
         std::fs::remove_dir_all(&root).unwrap();
 
         assert_eq!(results.len(), 2);
@@ -141,6 +161,33 @@ mod tests {
         let migrate = page.find("| `create_and_migrate` | 236.00 ms | 5.24x |").expect(&page);
         assert!(clone < migrate, "fastest first:\n{page}");
         assert!(page.contains("| `only` | 1.50 µs | 1.00x |"), "{page}");
+    }
+
+    #[test]
+    fn groups_not_measured_this_time_keep_their_earlier_tables() {
+        let earlier = "# Benchmarks\n\nintro\n\n## `kept`\n\n| function | time per iteration | ratio |\n|---|---:|---:|\n\
+                       | `a` | 1.00 ms | 1.00x |\n\n## `remeasured`\n\n| function | time per iteration | ratio |\n\
+                       |---|---:|---:|\n| `old` | 9.00 ms | 1.00x |\n";
+        let mut results = Results::new();
+        results
+            .entry("remeasured".into())
+            .or_default()
+            .insert("new".into(), 2e6);
+
+        let page = render(&results, &earlier_sections(earlier), "just bench");
+
+        assert!(
+            page.contains(
+                "## `kept`\n\n| function | time per iteration | ratio |\n|---|---:|---:|\n| `a` | 1.00 ms | 1.00x |\n"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("| `new` | 2.00 ms | 1.00x |"), "{page}");
+        assert!(!page.contains("`old`"), "a remeasured group is replaced:\n{page}");
+        assert!(
+            page.find("## `kept`") < page.find("## `remeasured`"),
+            "groups by name:\n{page}"
+        );
     }
 
     #[test]

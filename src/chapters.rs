@@ -85,7 +85,7 @@ pub const CHAPTERS: &[Chapter] = &[
         slug: "message-broker",
         package: "ch07-message-broker",
         summary: "Kafka: decoupling, transactional outbox, idempotent consumers",
-        status: Status::InProgress,
+        status: Status::Ready,
     },
     Chapter {
         number: Some(8),

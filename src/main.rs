@@ -150,8 +150,9 @@ fn bench(report: bool) -> anyhow::Result<()> {
     }
     let root = workspace_root();
     let results = bench_report::collect(&root.join("target/criterion"))?;
-    let page = bench_report::render(&results, "just bench && workbook bench --report");
     let path = root.join("docs/src/benchmarks.md");
+    let earlier = bench_report::earlier_sections(&std::fs::read_to_string(&path).unwrap_or_default());
+    let page = bench_report::render(&results, &earlier, "just bench && workbook bench --report");
     std::fs::write(&path, page)?;
     println!("wrote {} ({} groups)", path.display(), results.len());
     Ok(())

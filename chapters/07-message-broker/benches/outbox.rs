@@ -78,26 +78,41 @@ fn outbox(c: &mut Criterion) {
             spent
         })
     });
-    let relay = &Relay::new(Outbox::new(tm.clone()), publisher(), RelayConfig::default());
+    // Four relays side by side, as the chapter runs them for throughput: while one waits for the
+    // broker's acknowledgements, another reads or deletes its shard.
+    let relays = &(0..4)
+        .map(|_| Relay::new(Outbox::new(tm.clone()), publisher(), RelayConfig::default()))
+        .collect::<Vec<_>>();
+    // The write path left its outbox rows behind: start the relay's group from an empty outbox.
+    runtime.block_on(relays[0].drain()).expect("the outbox drains");
     let pool = postgres.pool();
-    group.bench_function("outbox_relay_10k", |b| {
-        b.to_async(&runtime).iter_custom(|iterations| async move {
-            let mut spent = Duration::ZERO;
-            for _ in 0..iterations {
-                fill_outbox(pool).await;
-                let start = Instant::now();
-                assert_eq!(relay.drain().await.unwrap(), BATCH);
-                spent += start.elapsed();
-            }
-            spent
-        })
-    });
+    for (function, relays) in [
+        ("outbox_relay_10k", &relays[..]),
+        ("outbox_relay_10k_one_relay", &relays[..1]),
+    ] {
+        group.bench_function(function, |b| {
+            b.to_async(&runtime).iter_custom(|iterations| async move {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iterations {
+                    fill_outbox(pool).await;
+                    let start = Instant::now();
+                    let drained = futures::future::try_join_all(relays.iter().map(Relay::drain)).await;
+                    spent += start.elapsed();
+                    assert_eq!(drained.unwrap().iter().sum::<usize>(), BATCH);
+                }
+                spent
+            })
+        });
+    }
     group.finish();
     // ANCHOR_END: relay
 }
 
-/// 10,000 `user_registered` rows in the outbox, written in one statement (not timed).
+/// 10,000 `user_registered` rows in the outbox, written in one statement (not timed). First the
+/// vacuum that autovacuum would do between bursts: each iteration leaves 10,000 dead rows, and
+/// without it the relay slows down run after run (see the chapter's page).
 async fn fill_outbox(pool: &sqlx::PgPool) {
+    sqlx::query("VACUUM ANALYZE outbox").execute(pool).await.unwrap();
     sqlx::query(
         "INSERT INTO outbox (event_id, shard, kind, aggregate_id, occurred_at, payload) \
          SELECT gen_random_uuid()::text, n % 16, 'user_registered', 'user-' || n, now(), \

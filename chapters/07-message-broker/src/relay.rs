@@ -28,7 +28,7 @@ pub struct RelayConfig {
 impl Default for RelayConfig {
     fn default() -> Self {
         Self {
-            batch: 500,
+            batch: 1000,
             idle: Duration::from_millis(20),
             backoff: Backoff::default(),
         }
