@@ -13,6 +13,7 @@ use ch03_transaction_manager::{Ctx, Manager};
 use harness::narrator::{Mode, Narrator};
 use harness::{DedicatedKafka, PgDatabase, SqliteDatabase};
 use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
@@ -42,20 +43,12 @@ impl Broker {
             }
             Mode::Real => {
                 let broker = DedicatedKafka::start().await?;
-                let scope = broker.scope();
-                for topic in ["users", "users.dead-letter"] {
-                    // Topics named plainly: this broker is the tour's alone.
-                    let admin: rdkafka::admin::AdminClient<_> = scope.client_config().create()?;
-                    admin
-                        .create_topics(
-                            &[rdkafka::admin::NewTopic::new(
-                                topic,
-                                1,
-                                rdkafka::admin::TopicReplication::Fixed(1),
-                            )],
-                            &rdkafka::admin::AdminOptions::new(),
-                        )
-                        .await?;
+                // Topics named plainly: this broker is the tour's alone.
+                let admin: AdminClient<_> = broker.scope().client_config().create()?;
+                let topics =
+                    ["users", "users.dead-letter"].map(|name| NewTopic::new(name, 1, TopicReplication::Fixed(1)));
+                for created in admin.create_topics(&topics, &AdminOptions::new()).await? {
+                    created.map_err(|(topic, code)| anyhow::anyhow!("creating topic {topic}: {code}"))?;
                 }
                 Broker::Dedicated(broker)
             }
