@@ -19,13 +19,14 @@ use rdkafka::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::FutureRecord;
 use rdkafka::util::Timeout;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::backoff::Backoff;
 use crate::event::Event;
 use crate::inbox::{HandlerError, Process, Processed};
+use crate::publisher::ReplaceableProducer;
 
 /// Headers a dead letter carries besides the original ones.
 pub const ERROR_HEADER: &str = "dead-letter-error";
@@ -83,7 +84,7 @@ pub struct ConsumerCounters {
 pub struct EventConsumer<P> {
     consumer: StreamConsumer,
     processor: P,
-    dead_letters: FutureProducer,
+    dead_letters: ReplaceableProducer,
     dead_letter_topic: String,
     /// The attempts a rejected event had, for its dead-letter header.
     attempts: u32,
@@ -100,11 +101,8 @@ impl<P: Process> EventConsumer<Retry<P>> {
         dead_letter_topic: impl Into<String>,
         retry: Retry<P>,
     ) -> Result<Self, ConsumerError> {
-        let dead_letters: FutureProducer = config
-            .clone()
-            .set("enable.idempotence", "true")
-            .create()
-            .map_err(kafka("creating the dead-letter producer"))?;
+        let dead_letters =
+            ReplaceableProducer::new(config.clone()).map_err(kafka("creating the dead-letter producer"))?;
         // At least once: store an offset only once its message is processed; commit stored
         // offsets in the background, and when the consumer closes.
         config
@@ -241,13 +239,14 @@ impl<P: Process> EventConsumer<P> {
         if let Some(body) = message.payload() {
             record = record.payload(body);
         }
-        self.dead_letters
-            .send(record, Timeout::Never)
-            .await
-            .map_err(|(error, _)| ConsumerError::Kafka {
+        let producer = self.dead_letters.current();
+        producer.send(record, Timeout::Never).await.map_err(|(error, _)| {
+            self.dead_letters.replace_if_fatal(&producer, &error);
+            ConsumerError::Kafka {
                 doing: "sending a dead letter",
                 error,
-            })?;
+            }
+        })?;
         self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
