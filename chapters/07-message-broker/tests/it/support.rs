@@ -167,19 +167,14 @@ pub fn publisher(scope: &KafkaScope, topic: &str) -> anyhow::Result<KafkaPublish
     Ok(KafkaPublisher::new(scope.producer_config(), topic)?)
 }
 
-/// Everything on `topic` so far: reads from the start until `expected` messages have come, or
-/// fails after `limit` saying how many did.
+/// The events on `topic` so far: reads from the start until `expected` have come, or fails
+/// after `limit` saying how many did.
 pub async fn read_all(scope: &KafkaScope, topic: &str, expected: usize, limit: Duration) -> anyhow::Result<Vec<Event>> {
-    let consumer = reader(scope, topic)?;
-    let mut events = Vec::with_capacity(expected);
-    let deadline = tokio::time::Instant::now() + limit;
-    while events.len() < expected {
-        let message = tokio::time::timeout_at(deadline, consumer.recv())
-            .await
-            .map_err(|_| anyhow::anyhow!("{} of {expected} messages on {topic} after {limit:?}", events.len()))??;
-        events.push(serde_json::from_slice(message.payload().unwrap_or_default())?);
-    }
-    Ok(events)
+    read_raw(scope, topic, expected, limit)
+        .await?
+        .iter()
+        .map(|message| Ok(serde_json::from_slice(message.payload().unwrap_or_default())?))
+        .collect()
 }
 
 /// The raw messages on `topic` (key, body, headers), for dead letters.
@@ -191,10 +186,11 @@ pub async fn read_raw(
 ) -> anyhow::Result<Vec<rdkafka::message::OwnedMessage>> {
     let consumer = reader(scope, topic)?;
     let mut messages = Vec::with_capacity(expected);
+    let deadline = tokio::time::Instant::now() + limit;
     while messages.len() < expected {
-        let message = tokio::time::timeout(limit, consumer.recv())
+        let message = tokio::time::timeout_at(deadline, consumer.recv())
             .await
-            .map_err(|_| anyhow::anyhow!("{} of {expected} messages on {topic}", messages.len()))??;
+            .map_err(|_| anyhow::anyhow!("{} of {expected} messages on {topic} after {limit:?}", messages.len()))??;
         messages.push(message.detach());
     }
     Ok(messages)
