@@ -27,6 +27,17 @@ bench *FILTER:
     scripts/with-services cargo bench --workspace -- {{FILTER}}
     cargo run -q -- bench --report
 
+# Mutation testing of chapter 01's service layer: every mutant must be caught by a unit test
+# (installs cargo-mutants the first time; builds a copy of the tree, so it takes a while).
+mutants:
+    command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
+    cargo mutants --package ch01-layered-service --test-tool nextest --output target \
+        --file chapters/01-layered-service/src/service.rs \
+        --file chapters/01-layered-service/src/validation.rs \
+        --file chapters/01-layered-service/src/error.rs \
+        --file chapters/01-layered-service/src/notify/fan_out.rs \
+        -- --lib
+
 # The narrated tours: `just tour`, `just tour harness`, `just tour --real`.
 tour *ARGS:
     cargo run -q -- tour {{ARGS}}

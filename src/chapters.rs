@@ -43,7 +43,7 @@ pub const CHAPTERS: &[Chapter] = &[
         slug: "layered-service",
         package: "ch01-layered-service",
         summary: "handler / service / repository; HTTP for clients, gRPC between services",
-        status: Status::Planned,
+        status: Status::Ready,
     },
     Chapter {
         number: Some(2),

@@ -62,11 +62,12 @@ async fn main() -> ExitCode {
 
 async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        // librdkafka logs every refused connection as an error, which is exactly what a tour provokes
-        // on purpose; `WORKBOOK_LOG=info` (or any filter) shows them again.
+        // librdkafka logs every refused connection as an error, and chapter 01 warns of every failed
+        // notification: exactly what the tours provoke on purpose. `WORKBOOK_LOG=info` (or any
+        // filter) shows them again.
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WORKBOOK_LOG")
-                .unwrap_or_else(|_| "warn,sqlx=error,rdkafka=off,librdkafka=off".into()),
+                .unwrap_or_else(|_| "warn,sqlx=error,rdkafka=off,librdkafka=off,ch01_layered_service=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -136,6 +137,7 @@ async fn tour(which: Option<&str>, mode: Mode) -> anyhow::Result<()> {
 async fn run_one(chapter: &chapters::Chapter, mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
     match chapter.package {
         "harness" => harness::tour::run(mode, narrator).await?,
+        "ch01-layered-service" => ch01_layered_service::tour::run(mode, narrator).await?,
         "ch02-repository" => ch02_repository::tour::run(mode, narrator).await?,
         "ch03-transaction-manager" => ch03_transaction_manager::tour::run(mode, narrator).await?,
         "ch07-message-broker" => ch07_message_broker::tour::run(mode, narrator).await?,

@@ -137,3 +137,27 @@ fn the_transaction_manager_tour_shows_the_four_scenes() {
         assert!(said.contains(expected), "missing {expected:?} in:\n{said}");
     }
 }
+
+#[test]
+fn the_layered_service_tour_registers_refuses_looks_up_and_survives_a_provider_down() {
+    for args in [&["tour", "1"][..], &["tour", "1", "--real"]] {
+        let output = workbook(args);
+        let said = text(&output);
+        assert!(output.status.success(), "{said}");
+        for expected in [
+            r#"ok 201 Created: id "#,
+            r#"email "ada@example.com", phone Some("+447700900123")"#,
+            r#"ok 400 Bad Request: {"code":"invalid_argument","message":"date_of_birth: says the user is under 18","field":"date_of_birth"}"#,
+            r#""field":"nickname"}"#,
+            r#"ok FindUserByEmail: Ada Lovelace"#,
+            r#"request id Some("tour-2")"#,
+            "!! sms: failed 1",
+            "ok email: sent 1",
+            r#"users_notifications_total{provider="sms",outcome="failed"} 1"#,
+            r#"users_requests_total{protocol="http",route="POST /users",outcome="201"} 1"#,
+        ] {
+            assert!(said.contains(expected), "{args:?}: missing {expected:?} in:\n{said}");
+        }
+        assert_eq!(said.contains("ok in_app: sent 1"), args.contains(&"--real"), "{said}");
+    }
+}

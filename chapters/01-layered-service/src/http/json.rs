@@ -1,0 +1,75 @@
+//! A JSON body extractor whose every refusal is an `ApiError` naming the problem.
+//!
+//! axum's own `Json` answers a malformed body with plain text and an unknown field with 422. This
+//! one answers in the API's error shape, with 400 for anything wrong with the JSON (and the field
+//! when serde can tell which), 413 for a body over the limit and 415 for a body that is not JSON.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use super::{ApiError, BODY_LIMIT};
+
+pub struct ValidJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok());
+        let essence = content_type.and_then(|value| value.split(';').next()).map(str::trim);
+        if !essence.is_some_and(|essence| essence.eq_ignore_ascii_case("application/json")) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON, with content-type: application/json",
+                None,
+            ));
+        }
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                let message = format!("the body is larger than {BODY_LIMIT} bytes");
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message, None)
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", rejection.body_text(), None)
+            }
+        })?;
+        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut json).map_err(refusal)?;
+        // Trailing garbage after the object (`{...} {...}`) is malformed too.
+        json.end()
+            .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", malformed(&error), None))?;
+        Ok(ValidJson(value))
+    }
+}
+
+fn malformed(error: &serde_json::Error) -> String {
+    format!("malformed JSON: {error}")
+}
+
+/// The 400 for a body serde could not read, naming the field when there is one.
+fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = error.inner();
+    if matches!(inner.classify(), Category::Syntax | Category::Eof | Category::Io) {
+        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", malformed(inner), None);
+    }
+    let message = inner.to_string();
+    let path = error.path().to_string();
+    // A wrong type names its path (`phone`); an unknown or missing field is reported at the object
+    // that holds it, so its name is read from serde's message: unknown field `nickname`.
+    let field = if path != "." {
+        Some(path)
+    } else {
+        message
+            .split('`')
+            .nth(1)
+            .filter(|_| message.contains(" field `"))
+            .map(str::to_owned)
+    };
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", message, field.as_deref())
+}

@@ -1,0 +1,161 @@
+//! The gRPC handlers, through a real tonic server on a loopback port and a real client.
+
+use ch01_layered_service::app;
+use ch01_layered_service::grpc::with_request_id;
+use ch01_layered_service::notify::Providers;
+use ch01_layered_service::request_id::RequestId;
+use ch01_layered_service::{InMemoryUsers, Running};
+use tonic::Code;
+
+use crate::support::*;
+
+async fn running() -> anyhow::Result<(Running, GrpcClient)> {
+    let running = app::start(InMemoryUsers::new(), &Providers::default()).await?;
+    let client = grpc_client(running.grpc_url()).await?;
+    Ok((running, client))
+}
+
+#[tokio::test]
+async fn a_registered_user_is_found_by_id_and_by_normalised_email() -> anyhow::Result<()> {
+    let (running, mut client) = running().await?;
+
+    let registered = client
+        .register_user(grpc_registration(" Grace@Navy.MIL "))
+        .await?
+        .into_inner()
+        .user
+        .unwrap();
+    let by_id = client
+        .get_user(pb::GetUserRequest {
+            id: registered.id.clone(),
+        })
+        .await?
+        .into_inner()
+        .user;
+    let by_email = client
+        .find_user_by_email(pb::FindUserByEmailRequest {
+            email: "GRACE@navy.mil".into(),
+        })
+        .await?
+        .into_inner()
+        .user;
+
+    assert_eq!(registered.email, "grace@navy.mil");
+    assert_eq!(registered.date_of_birth, "1986-12-09");
+    assert_eq!(registered.phone, None);
+    assert!(registered.created_at.is_some_and(|t| t.seconds > 0));
+    assert_eq!(by_id.as_ref(), Some(&registered));
+    assert_eq!(by_email.as_ref(), Some(&registered));
+    running.stop().await
+}
+
+// ANCHOR: codes
+#[tokio::test]
+async fn each_failure_has_its_status_code_and_names_the_field() -> anyhow::Result<()> {
+    let (running, mut client) = running().await?;
+    client.register_user(grpc_registration("grace@navy.mil")).await?;
+
+    let malformed_id = client
+        .get_user(pb::GetUserRequest { id: "42".into() })
+        .await
+        .unwrap_err();
+    let unknown_id = client
+        .get_user(pb::GetUserRequest {
+            id: uuid::Uuid::now_v7().to_string(),
+        })
+        .await
+        .unwrap_err();
+    let unknown_email = client
+        .find_user_by_email(pb::FindUserByEmailRequest {
+            email: "nobody@navy.mil".into(),
+        })
+        .await
+        .unwrap_err();
+    let taken = client
+        .register_user(grpc_registration("GRACE@navy.mil"))
+        .await
+        .unwrap_err();
+    let invalid = client
+        .register_user(grpc_registration("grace-at-navy"))
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        (malformed_id.code(), malformed_id.message()),
+        (Code::InvalidArgument, "id: must be a UUID")
+    );
+    assert_eq!(
+        (unknown_id.code(), unknown_id.message()),
+        (Code::NotFound, "no user has this id")
+    );
+    assert_eq!(
+        (unknown_email.code(), unknown_email.message()),
+        (Code::NotFound, "no user has this email")
+    );
+    assert_eq!(
+        (taken.code(), taken.message()),
+        (Code::AlreadyExists, "a user with this email already exists")
+    );
+    assert_eq!(
+        (invalid.code(), invalid.message()),
+        (Code::InvalidArgument, "email: must contain an @")
+    );
+    assert_eq!(running.metrics.requests("/users.v1.Users/GetUser", "NOT_FOUND"), 1);
+    assert_eq!(
+        running
+            .metrics
+            .requests("/users.v1.Users/RegisterUser", "ALREADY_EXISTS"),
+        1
+    );
+    assert_eq!(running.metrics.requests("/users.v1.Users/RegisterUser", "OK"), 1);
+    running.stop().await
+}
+// ANCHOR_END: codes
+
+#[tokio::test]
+async fn the_callers_request_id_comes_back_on_answers_and_on_errors() -> anyhow::Result<()> {
+    let (running, mut client) = running().await?;
+    let id = RequestId::from_caller(Some("order-service-5d1c"));
+
+    let answer = client
+        .register_user(with_request_id(grpc_registration("grace@navy.mil"), &id))
+        .await?;
+    let error = client
+        .get_user(with_request_id(pb::GetUserRequest { id: "42".into() }, &id))
+        .await
+        .unwrap_err();
+    let generated = client
+        .get_user(pb::GetUserRequest { id: "42".into() })
+        .await
+        .unwrap_err();
+
+    assert_eq!(answer.metadata().get("x-request-id").unwrap(), "order-service-5d1c");
+    assert_eq!(error.metadata().get("x-request-id").unwrap(), "order-service-5d1c");
+    let generated = generated.metadata().get("x-request-id").unwrap().to_str()?;
+    assert!(uuid::Uuid::parse_str(generated).is_ok(), "{generated}");
+    running.stop().await
+}
+
+#[tokio::test]
+async fn an_internal_error_is_internal_and_tells_the_caller_nothing_of_its_cause() -> anyhow::Result<()> {
+    let running = app::start(unreachable_users(), &Providers::default()).await?;
+    let mut client = grpc_client(running.grpc_url()).await?;
+
+    let status = client
+        .get_user(pb::GetUserRequest {
+            id: uuid::Uuid::now_v7().to_string(),
+        })
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::Internal);
+    for secret in ["127.0.0.1", "nobody", "pool", "timed out"] {
+        assert!(
+            !status.message().contains(secret),
+            "the status leaks {secret:?}: {}",
+            status.message()
+        );
+    }
+    assert_eq!(running.metrics.requests("/users.v1.Users/GetUser", "INTERNAL"), 1);
+    running.stop().await
+}
