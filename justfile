@@ -27,11 +27,13 @@ bench *FILTER:
     scripts/with-services cargo bench --workspace -- {{FILTER}}
     cargo run -q -- bench --report
 
-# Mutation testing of chapter 01's service layer: every mutant must be caught by a unit test
-# (installs cargo-mutants the first time; builds a copy of the tree, so it takes a while).
+# Mutation testing of chapter 01's service layer: every mutant must be caught by a unit test.
+# Installs cargo-mutants the first time. It mutates the files in place, reusing target/ (minutes
+# instead of a fresh build of a copy), and puts each file back afterwards: do not edit the chapter
+# while it runs. The report is in target/mutants.out.
 mutants:
     command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
-    cargo mutants --package ch01-layered-service --test-tool nextest --output target \
+    cargo mutants --in-place --package ch01-layered-service --test-tool nextest --output target \
         --file chapters/01-layered-service/src/service.rs \
         --file chapters/01-layered-service/src/validation.rs \
         --file chapters/01-layered-service/src/error.rs \

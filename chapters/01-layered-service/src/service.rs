@@ -39,6 +39,7 @@ impl<R: UserRepository> UserService<R> {
         }
     }
 
+    /// The notification fan-out, for a graceful shutdown (or a test) to wait on.
     pub fn notifications(&self) -> &Notifications {
         &self.notifications
     }
