@@ -43,3 +43,32 @@ pub fn plug(providers: &Providers, metrics: &Metrics) -> Notifications {
         .with_some(providers.in_app.clone().map(InApp::new))
 }
 // ANCHOR_END: plug
+
+#[cfg(test)]
+mod tests {
+    use sqlx::postgres::PgPoolOptions;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn each_configured_provider_is_plugged_in_once_and_in_order() {
+        let metrics = Metrics::new();
+        let inbox = PgPoolOptions::new()
+            .connect_lazy("postgres://localhost/unused")
+            .unwrap();
+        let all = Providers {
+            email: Some("http://mail.test/".into()),
+            sms: Some("http://sms.test".into()),
+            in_app: Some(inbox),
+            ..Providers::default()
+        };
+        assert_eq!(plug(&all, &metrics).providers(), ["email", "sms", "in_app"]);
+
+        let sms_only = Providers {
+            sms: Some("http://sms.test".into()),
+            ..Providers::default()
+        };
+        assert_eq!(plug(&sms_only, &metrics).providers(), ["sms"]);
+        assert!(plug(&Providers::default(), &metrics).providers().is_empty());
+    }
+}
