@@ -31,7 +31,7 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
          repositories store. Notification providers plug in behind one trait, and one of them failing \
          costs a counter, not a registration.",
     );
-    let providers_url = stand_in_providers().await?;
+    let (providers_url, stand_ins) = stand_in_providers().await?;
     let mut providers = Providers {
         email: Some(providers_url.clone()),
         sms: Some(providers_url),
@@ -61,6 +61,7 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
     narrator.say(&format!("HTTP on {}, gRPC on {}.", running.http, running.grpc));
     scenario(&running, narrator).await?;
     running.stop().await?;
+    stand_ins.abort();
     drop(database);
     Ok(())
 }
@@ -165,8 +166,9 @@ async fn scenario(running: &Running, narrator: &mut Narrator) -> anyhow::Result<
     Ok(())
 }
 
-/// A mail service that accepts every message and an SMS gateway that is down, on one loopback port.
-async fn stand_in_providers() -> anyhow::Result<String> {
+/// A mail service that accepts every message and an SMS gateway that is down, on one loopback port:
+/// its base URL, and the task serving it.
+async fn stand_in_providers() -> anyhow::Result<(String, tokio::task::JoinHandle<std::io::Result<()>>)> {
     let accept = async |_: axum::Json<Value>| StatusCode::ACCEPTED;
     let down = async |_: axum::Json<Value>| StatusCode::SERVICE_UNAVAILABLE;
     let router = Router::new()
@@ -174,6 +176,6 @@ async fn stand_in_providers() -> anyhow::Result<String> {
         .route("/v1/sms", post(down));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    Ok(url)
+    let server = tokio::spawn(async move { axum::serve(listener, router).await });
+    Ok((url, server))
 }
