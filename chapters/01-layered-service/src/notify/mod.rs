@@ -2,8 +2,9 @@
 //!
 //! Email, SMS and in-app messages are three features that serve one purpose, telling the user
 //! something. Each is a provider behind the [`Notifier`] trait, in a module of its own; `plug.rs`
-//! is the one place that lists them. Adding a provider is a module and a line there; deleting one
-//! is deleting its module and its line, and nothing else notices. The service sees only
+//! is the one place that lists them. Adding a provider is a module, a setting and a line there;
+//! deleting one is deleting the three (and, for in-app, its table's migration), and nothing else
+//! notices. The service sees only
 //! [`Notifications`], which sends through every provider at once, waits for none of them, and gives
 //! each a deadline, so a provider that is down or slow costs a log line and a counter, never a
 //! registration.
