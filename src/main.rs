@@ -13,9 +13,10 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Parser, Subcommand};
-use harness::narrator::{Mode, Narrator};
+use harness::narrator::Narrator;
+use harness::tour::Services;
 
-use crate::chapters::{CHAPTERS, Status};
+use crate::chapters::CHAPTERS;
 
 #[derive(Parser)]
 #[command(
@@ -81,7 +82,11 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tour { chapter, real } => {
-            tour(chapter.as_deref(), if real { Mode::Real } else { Mode::Embedded }).await
+            tour(
+                chapter.as_deref(),
+                if real { Services::Real } else { Services::Embedded },
+            )
+            .await
         }
         Command::Bench { report } => bench(report),
     }
@@ -96,12 +101,12 @@ fn list() -> anyhow::Result<()> {
     let results = test_status::read(&report);
     for chapter in CHAPTERS {
         let tests = match (chapter.status, results.get(chapter.package)) {
-            (Status::Planned, _) => "planned".to_owned(),
+            (status, _) if status.is_planned() => "planned".to_owned(),
             (_, None) => "tests: not run yet (just test)".to_owned(),
             (_, Some(counts)) if counts.failed == 0 => format!("tests: {} passed", counts.tests),
             (_, Some(counts)) => format!("tests: {} of {} FAILED", counts.failed, counts.tests),
         };
-        let tests = if chapter.status == Status::InProgress {
+        let tests = if chapter.status.in_progress() {
             format!("{tests} (in progress)")
         } else {
             tests
@@ -111,11 +116,11 @@ fn list() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn tour(which: Option<&str>, mode: Mode) -> anyhow::Result<()> {
-    let chosen: Vec<&chapters::Chapter> = match which {
-        None => CHAPTERS.iter().filter(|chapter| chapter.status.has_tour()).collect(),
+async fn tour(which: Option<&str>, services: Services) -> anyhow::Result<()> {
+    let chosen: Vec<chapters::Tour> = match which {
+        None => CHAPTERS.iter().filter_map(|chapter| chapter.status.tour()).collect(),
         Some(name) => match chapters::find(name) {
-            Some(chapter) if chapter.status.has_tour() => vec![chapter],
+            Some(chapter) if let Some(tour) = chapter.status.tour() => vec![tour],
             Some(chapter) => bail!(
                 "chapter {} is not written yet; `workbook list` shows what is",
                 chapter.id()
@@ -127,21 +132,8 @@ async fn tour(which: Option<&str>, mode: Mode) -> anyhow::Result<()> {
         },
     };
     let mut narrator = Narrator::to_stdout();
-    for chapter in chosen {
-        run_one(chapter, mode, &mut narrator).await?;
-    }
-    Ok(())
-}
-
-/// Each ready chapter's tour, by package.
-async fn run_one(chapter: &chapters::Chapter, mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
-    match chapter.package {
-        "harness" => harness::tour::run(mode, narrator).await?,
-        "ch01-layered-service" => ch01_layered_service::tour::run(mode, narrator).await?,
-        "ch02-repository" => ch02_repository::tour::run(mode, narrator).await?,
-        "ch03-transaction-manager" => ch03_transaction_manager::tour::run(mode, narrator).await?,
-        "ch07-message-broker" => ch07_message_broker::tour::run(mode, narrator).await?,
-        other => bail!("{other} is marked ready but has no tour wired in src/main.rs"),
+    for tour in chosen {
+        tour(services, &mut narrator).await?;
     }
     Ok(())
 }

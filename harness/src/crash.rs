@@ -1,8 +1,9 @@
 //! Crashing a program between two steps, to test what recovery finds afterwards.
 //!
 //! Chapter code marks the places where a crash matters with the `fail` crate's
-//! `fail::fail_point!("relay::after_publish")`. The macro costs nothing unless the `failpoints`
-//! feature is on, which only tests turn on.
+//! `fail::fail_point!("relay::after_publish")`. The macro compiles to nothing unless the `fail`
+//! crate's `failpoints` feature is on, which only the chapters' and the harness's dev-dependencies
+//! turn on: the `workbook` binary has no live fail point.
 //!
 //! A crash must be real: no destructor runs, no transaction is rolled back politely, no buffer
 //! is flushed. So the test that wants one runs a *child*: the same test binary, told to run one

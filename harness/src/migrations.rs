@@ -22,25 +22,17 @@ pub(crate) fn lock_key(key: &str) -> i32 {
     (u32::from_str_radix(&key[..8], 16).expect("a key is hex") & 0x7fff_ffff) as i32
 }
 
-// Running `migrator` on one connection, one function per database.
-//
-// `Migrator::run` is generic over `Acquire<'a>`, and the future it returns is not provably `Send`
-// for every lifetime: a test that spawns a task creating a database fails to compile with
-// "implementation of `Acquire` is not general enough". sqlx has `run_direct` for exactly this (its
-// source says so); it is hidden from sqlx's docs, so it is called in this one place only. It
-// records each migration in `_sqlx_migrations` as `run` does, so code that later calls `run` on a
-// test database finds nothing to do.
-macro_rules! run_on {
-    ($name:ident, $connection:ty) => {
-        pub(crate) async fn $name(
-            migrator: &Migrator,
-            connection: &mut $connection,
-        ) -> Result<(), sqlx::migrate::MigrateError> {
-            migrator.run_direct(None, connection, false).await
-        }
-    };
+/// Runs `migrator` on one connection, of any database.
+///
+/// `Migrator::run` is generic over `Acquire<'a>`, and the future it returns is not provably `Send`
+/// for every lifetime: a test that spawns a task creating a database fails to compile with
+/// "implementation of `Acquire` is not general enough". sqlx has `run_direct` for exactly this (its
+/// source says so); it is hidden from sqlx's docs, so it is called in this one place only. It
+/// records each migration in `_sqlx_migrations` as `run` does, so code that later calls `run` on a
+/// test database finds nothing to do.
+pub(crate) async fn run(
+    migrator: &Migrator,
+    connection: &mut impl sqlx::migrate::Migrate,
+) -> Result<(), sqlx::migrate::MigrateError> {
+    migrator.run_direct(None, connection, false).await
 }
-
-run_on!(run_postgres, sqlx::PgConnection);
-run_on!(run_mysql, sqlx::MySqlConnection);
-run_on!(run_sqlite, sqlx::SqliteConnection);

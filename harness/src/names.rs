@@ -4,9 +4,8 @@
 //! within it, and as much of the test's name as fits, so that a leftover is easy to trace. The
 //! owner part is what lets a later run tell a dead process's leftovers from a live one's.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU32, Ordering};
-
-use crate::owner;
 
 /// Prefix of every per-test database, key namespace and topic.
 pub(crate) const PREFIX: &str = "wbt";
@@ -16,10 +15,21 @@ const MAX_LEN: usize = 63;
 
 static NEXT: AtomicU32 = AtomicU32::new(1);
 
+static THIS_OWNER: LazyLock<u32> = LazyLock::new(|| {
+    // Positive as an i32, because PostgreSQL's advisory lock keys are int4.
+    (uuid::Uuid::new_v4().as_u128() as u32) & 0x7fff_ffff
+});
+
+/// The owner part of every name this process makes: a random id, picked once per process
+/// (`owner` holds a lock named after it on each server).
+pub(crate) fn this_owner() -> u32 {
+    *THIS_OWNER
+}
+
 /// A fresh lowercase name made of `[a-z0-9_]`, safe as an unquoted SQL identifier.
 pub(crate) fn unique() -> String {
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let mut name = format!("{PREFIX}_{:08x}_{n}", owner::id());
+    let mut name = format!("{PREFIX}_{:08x}_{n}", this_owner());
     let test = current_test_slug();
     if !test.is_empty() {
         name.push('_');
@@ -91,7 +101,7 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                 "{name}"
             );
-            assert_eq!(owner_of(name), Some(owner::id()), "{name}");
+            assert_eq!(owner_of(name), Some(this_owner()), "{name}");
         }
     }
 

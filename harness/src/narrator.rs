@@ -6,15 +6,6 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-/// Whether a tour runs on embedded stand-ins or on the provisioned services.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// SQLite in memory, in-memory adapters, librdkafka's in-process mock cluster: runs anywhere.
-    Embedded,
-    /// The services the harness provisions (environment variables or Docker).
-    Real,
-}
-
 pub struct Narrator {
     out: Box<dyn Write + Send>,
     step: usize,

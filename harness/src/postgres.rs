@@ -1,4 +1,4 @@
-//! A PostgreSQL database of a test's own, with the schema already in place.
+//! PostgreSQL as a [`Server`]: a test's database is a clone of a migrated template.
 //!
 //! Running twenty migrations for every test would cost hundreds of milliseconds each. Instead the
 //! migrations run once, into a *template* database named after their [`key`](crate::migrations::key);
@@ -10,124 +10,86 @@
 //! halfway never leaves a template that looks finished. Templates refuse connections: a connection
 //! to a template would make every clone fail with "source database is being accessed by other users".
 //!
-//! The test's database is dropped when the handle is dropped, also while a test panics. A process
-//! killed before that leaves it behind, and the next run sweeps it (see [`crate::owner`]).
-
-use std::time::Duration;
+//! A live test process holds an advisory lock named after its owner id (see [`crate::owner`]).
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Connection, PgConnection};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres};
 
+use crate::database::{connect, with_database};
 use crate::error::Context;
-use crate::{Endpoint, HarnessError, ServiceKind, background, migrations, names, owner, provision};
+use crate::server::Server;
+use crate::{HarnessError, ServiceKind, migrations, names, owner};
 
 /// The first key of the advisory lock that guards a template's build ("tpl" in ASCII).
 const TEMPLATE_LOCK_SPACE: i32 = 0x0074_706c;
 
-/// A per-test database. Deref-free on purpose: call [`PgDatabase::pool`] to use it.
-pub struct PgDatabase {
-    name: String,
-    url: String,
-    admin_url: String,
-    pool: PgPool,
-    endpoint: Endpoint,
-}
+/// The first key of the two-part advisory locks that mark live owners ("wbt" in ASCII).
+const OWNER_LOCK_SPACE: i32 = 0x0077_6274;
 
-impl PgDatabase {
-    /// A fresh database holding the schema of `migrator`, on the provisioned server.
-    pub async fn new(migrator: &Migrator) -> Result<Self, HarnessError> {
-        let endpoint = provision::endpoint(ServiceKind::Postgres).await?;
-        Self::on(endpoint, migrator).await
+impl Server for Postgres {
+    const KIND: ServiceKind = ServiceKind::Postgres;
+
+    async fn create(admin_url: &str, name: &str, migrator: &Migrator) -> Result<(), HarnessError> {
+        let template = ensure_template(admin_url, migrator).await?;
+        let name = names::safe_identifier(name)?;
+        execute(admin_url, format!("CREATE DATABASE {name} TEMPLATE {template}")).await
     }
 
-    /// The same, on a given server (for example one reached through a fault proxy).
-    pub async fn on(endpoint: Endpoint, migrator: &Migrator) -> Result<Self, HarnessError> {
-        let admin_url = endpoint.url.clone();
-        let template = ensure_template(&admin_url, migrator).await?;
-        let name = clone_template(&admin_url, &template).await?;
-
-        let url = with_database(&admin_url, &name)?;
-        let pool = PgPoolOptions::new()
-            .max_connections(10)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(&url)
+    /// `WITH (FORCE)` (PostgreSQL 13 and later) ends the sessions still connected.
+    async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), HarnessError> {
+        let name = names::safe_identifier(name)?;
+        sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(admin)
             .await
-            .context(|| format!("connecting to the test database {name}"))?;
-        tracing::debug!(%name, origin = %endpoint.origin, "test database ready");
-        Ok(Self {
-            name,
-            url,
-            admin_url,
-            pool,
-            endpoint,
-        })
+            .context(|| format!("dropping the test database {name}"))?;
+        Ok(())
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    async fn test_databases(admin: &mut PgConnection) -> Result<Vec<String>, HarnessError> {
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'wbt\\_%'")
+            .fetch_all(admin)
+            .await
+            .context(|| "listing test databases".to_owned())
     }
 
-    /// The URL of this database, for a client that makes its own connections.
-    pub fn url(&self) -> &str {
-        &self.url
+    async fn lock_owner(admin: &mut PgConnection, owner: u32) -> Result<bool, HarnessError> {
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
+            .bind(OWNER_LOCK_SPACE)
+            .bind(owner as i32)
+            .fetch_one(admin)
+            .await
+            .context(|| format!("taking the advisory lock of owner {owner:08x}"))
     }
 
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The server this database lives on, and where that server came from.
-    pub fn endpoint(&self) -> &Endpoint {
-        &self.endpoint
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = background::block_on_with_limit(Duration::from_secs(15), async move {
-            let mut admin = connect(&admin_url).await?;
-            drop_database(&mut admin, &name).await
-        });
-        if !matches!(dropped, Some(Ok(()))) {
-            // Not fatal: the next test process sweeps it, because this process's lock will be free.
-            eprintln!(
-                "harness: could not drop test database {} ({dropped:?}); the next run sweeps it",
-                self.name
-            );
-        }
-    }
-}
-
-async fn connect(url: &str) -> Result<PgConnection, HarnessError> {
-    PgConnection::connect(url)
+    async fn owner_alive(admin: &mut PgConnection, owner: u32) -> Result<bool, HarnessError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND classid = $1::int4::oid AND objid = $2::int4::oid AND objsubid = 2)",
+        )
+        .bind(OWNER_LOCK_SPACE)
+        .bind(owner as i32)
+        .fetch_one(admin)
         .await
-        .context(|| format!("connecting to PostgreSQL at {url}"))
+        .context(|| format!("checking whether owner {owner:08x} is alive"))
+    }
 }
 
-/// Drops a database even while clients are connected to it (PostgreSQL 13 and later).
-pub(crate) async fn drop_database(admin: &mut PgConnection, name: &str) -> Result<(), HarnessError> {
-    let name = names::safe_identifier(name)?;
-    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(admin)
+/// Runs one administrative statement on a connection of its own.
+async fn execute(admin_url: &str, statement: String) -> Result<(), HarnessError> {
+    let mut admin = connect::<Postgres>(admin_url).await?;
+    sqlx::query(AssertSqlSafe(statement.clone()))
+        .execute(&mut admin)
         .await
-        .context(|| format!("dropping the test database {name}"))?;
+        .context(|| statement)?;
+    let _ = admin.close().await;
     Ok(())
-}
-
-/// `url` pointing at another database on the same server.
-pub(crate) fn with_database(url: &str, database: &str) -> Result<String, HarnessError> {
-    let mut parsed = url::Url::parse(url).map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
-    parsed.set_path(&format!("/{database}"));
-    Ok(parsed.into())
 }
 
 /// The template database for `migrator`, built now if no process has built it yet.
 pub async fn ensure_template(admin_url: &str, migrator: &Migrator) -> Result<String, HarnessError> {
     let key = migrations::key(migrator);
     let template = format!("wbtpl_{key}");
-    let mut admin = connect(admin_url).await?;
+    let mut admin = connect::<Postgres>(admin_url).await?;
     if database_exists(&mut admin, &template).await? {
         return Ok(template);
     }
@@ -162,14 +124,14 @@ async fn build_template_unless_present(
     }
     // A builder that died halfway may have left this behind; it is never complete.
     let building = format!("{template}_building");
-    drop_database(admin, &building).await?;
+    Postgres::drop_database(admin, &building).await?;
     sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {building}")))
         .execute(&mut *admin)
         .await
         .context(|| format!("creating {building}"))?;
 
-    let mut conn = connect(&with_database(admin_url, &building)?).await?;
-    migrations::run_postgres(migrator, &mut conn)
+    let mut conn = connect::<Postgres>(&with_database(admin_url, &building)?).await?;
+    migrations::run(migrator, &mut conn)
         .await
         .context(|| format!("running the migrations into {building}"))?;
     let _ = conn.close().await;
@@ -207,8 +169,8 @@ pub async fn clone_template(admin_url: &str, template: &str) -> Result<String, H
 /// name: the work a template saves each test.
 pub async fn create_and_migrate(admin_url: &str, migrator: &Migrator) -> Result<String, HarnessError> {
     let name = create_owned_database(admin_url, None).await?;
-    let mut conn = connect(&with_database(admin_url, &name)?).await?;
-    migrations::run_postgres(migrator, &mut conn)
+    let mut conn = connect::<Postgres>(&with_database(admin_url, &name)?).await?;
+    migrations::run(migrator, &mut conn)
         .await
         .context(|| format!("running the migrations into {name}"))?;
     let _ = conn.close().await;
@@ -219,23 +181,17 @@ pub async fn create_and_migrate(admin_url: &str, migrator: &Migrator) -> Result<
 /// from `template`.
 async fn create_owned_database(admin_url: &str, template: Option<&str>) -> Result<String, HarnessError> {
     // Registered first: a sweep by another process must never see this name without a live owner.
-    owner::register(ServiceKind::Postgres, admin_url).await?;
+    owner::register::<Postgres>(admin_url).await?;
     let name = names::unique();
     let statement = match template {
-        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+        Some(template) => format!("CREATE DATABASE {name} TEMPLATE {}", names::safe_identifier(template)?),
         None => format!("CREATE DATABASE {name}"),
     };
-    let mut admin = connect(admin_url).await?;
-    sqlx::query(AssertSqlSafe(statement.clone()))
-        .execute(&mut admin)
-        .await
-        .context(|| statement)?;
-    let _ = admin.close().await;
+    execute(admin_url, statement).await?;
     Ok(name)
 }
 
 /// Drops a database by name, even while clients are connected.
 pub async fn drop_by_name(admin_url: &str, name: &str) -> Result<(), HarnessError> {
-    let mut admin = connect(admin_url).await?;
-    drop_database(&mut admin, name).await
+    crate::database::drop_by_name::<Postgres>(admin_url, name).await
 }

@@ -40,7 +40,7 @@ impl SqliteDatabase {
             .acquire()
             .await
             .context(|| "opening an in-memory SQLite database".to_owned())?;
-        migrations::run_sqlite(migrator, &mut conn)
+        migrations::run(migrator, &mut *conn)
             .await
             .context(|| "running the migrations into in-memory SQLite".to_owned())?;
         drop(conn);
@@ -72,7 +72,7 @@ impl SqliteDatabase {
             .acquire()
             .await
             .context(|| "connecting to SQLite".to_owned())?;
-        migrations::run_sqlite(migrator, &mut conn)
+        migrations::run(migrator, &mut *conn)
             .await
             .context(|| "running the migrations into SQLite".to_owned())?;
         drop(conn);

@@ -4,6 +4,8 @@
 //! connection is broken on purpose and brought back. Embedded, the databases are SQLite in memory
 //! and the broken connection is librdkafka's in-process mock broker going down; with `--real`, they
 //! are PostgreSQL databases cloned from a template, and the connection goes through a fault proxy.
+//!
+//! [`Services`] is the choice every chapter's tour takes: stand-ins or the real services.
 
 use std::time::Duration;
 
@@ -13,11 +15,20 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use sqlx::postgres::PgPoolOptions;
 
 use crate::fault::FaultProxy;
-use crate::narrator::{Mode, Narrator};
+use crate::narrator::Narrator;
 use crate::sample::{Backend, ItemsDb};
 use crate::{HarnessError, PgDatabase};
 
-pub async fn run(mode: Mode, narrator: &mut Narrator) -> Result<(), HarnessError> {
+/// Which services a tour runs on: the embedded stand-ins or the real ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Services {
+    /// SQLite in memory, in-memory adapters, librdkafka's in-process mock cluster: runs anywhere.
+    Embedded,
+    /// The services the harness provisions (environment variables or Docker), as the tests use.
+    Real,
+}
+
+pub async fn run(services: Services, narrator: &mut Narrator) -> Result<(), HarnessError> {
     narrator.title(
         "harness: real services, one test's data at a time, broken on purpose",
         "Every chapter's tests run against real services. The harness gives each test what it needs \
@@ -25,7 +36,7 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> Result<(), HarnessError
     );
 
     narrator.step("Two tests ask for a database at the same time");
-    let backend = if mode == Mode::Real {
+    let backend = if services == Services::Real {
         Backend::Postgres
     } else {
         Backend::Sqlite
@@ -33,7 +44,7 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> Result<(), HarnessError
     let (first, second) = tokio::try_join!(ItemsDb::new(backend), ItemsDb::new(backend))?;
     narrator.say(&format!("first test:  {}", first.describe()));
     narrator.say(&format!("second test: {}", second.describe()));
-    if mode == Mode::Real {
+    if services == Services::Real {
         narrator.say("Each is a copy of a template database that holds the migrated schema: a file copy, not a replay of every migration.");
     }
 
@@ -48,9 +59,9 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> Result<(), HarnessError
     ));
 
     narrator.step("A connection breaks, and comes back");
-    match mode {
-        Mode::Embedded => broker_down_and_up(narrator).await?,
-        Mode::Real => cut_and_restore_postgres(narrator).await?,
+    match services {
+        Services::Embedded => broker_down_and_up(narrator).await?,
+        Services::Real => cut_and_restore_postgres(narrator).await?,
     }
 
     narrator.step("The tests end");

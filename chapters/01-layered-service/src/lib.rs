@@ -28,6 +28,7 @@ pub mod repository;
 pub mod request_id;
 pub mod service;
 pub mod steps;
+#[cfg(feature = "tour")]
 pub mod tour;
 pub mod user;
 pub mod validation;

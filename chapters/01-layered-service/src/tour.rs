@@ -11,7 +11,8 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::post;
 use harness::PgDatabase;
-use harness::narrator::{Mode, Narrator};
+use harness::narrator::Narrator;
+use harness::tour::Services;
 use serde_json::{Value, json};
 
 use crate::app::{self, Running};
@@ -24,7 +25,7 @@ use crate::proto::users::v1::users_client::UsersClient;
 use crate::repository::{InMemoryUsers, PgUsers};
 use crate::request_id::RequestId;
 
-pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
+pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<()> {
     narrator.title(
         "01 layered service: handler / service / repository",
         "Handlers translate protocols (HTTP for clients, gRPC for services), the service holds every rule, \
@@ -40,12 +41,12 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
     };
     // Kept until the end: dropping it drops the tour's database.
     let mut database = None;
-    let running = match mode {
-        Mode::Embedded => {
+    let running = match services {
+        Services::Embedded => {
             narrator.say("Users live in memory (run with --real for PostgreSQL and the in-app inbox).");
             app::start(InMemoryUsers::new(), &providers).await?
         }
-        Mode::Real => {
+        Services::Real => {
             let db = PgDatabase::new(&crate::MIGRATIONS).await?;
             narrator.say(&format!(
                 "Users live in PostgreSQL database {} (from {}).",

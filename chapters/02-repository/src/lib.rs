@@ -26,6 +26,7 @@ pub mod profile_service;
 pub mod repository;
 pub mod sqlite;
 mod standard_sql;
+#[cfg(feature = "tour")]
 pub mod tour;
 
 pub use error::RepositoryError;

@@ -1,24 +1,25 @@
 //! The chapter's tour: one user, two rows, one aggregate; a conflict; a half write that never lands.
 
-use harness::narrator::{Mode, Narrator};
+use harness::narrator::Narrator;
+use harness::tour::Services;
 use harness::{PgDatabase, SqliteDatabase};
 
 use crate::{PostgresUserRepository, Profile, RepositoryError, SqliteUserRepository, User, UserRepository, migrations};
 
-pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
+pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<()> {
     narrator.title(
         "02 repository and data mapper: the domain model is not the table layout",
         "The domain sees one User holding a Profile. The database stores two tables and a column the domain \
          never mentions. The repository speaks in users; the mapper is the only code that knows both shapes.",
     );
-    match mode {
-        Mode::Embedded => {
+    match services {
+        Services::Embedded => {
             let db = SqliteDatabase::new(&migrations::SQLITE).await?;
             narrator.say("Storage: SQLite in memory (run with --real for PostgreSQL).");
             let tables = Tables::Sqlite(db.pool().clone());
             scenario(&SqliteUserRepository::new(db.pool().clone()), &tables, narrator).await
         }
-        Mode::Real => {
+        Services::Real => {
             let db = PgDatabase::new(&migrations::POSTGRES).await?;
             narrator.say(&format!(
                 "Storage: PostgreSQL database {} (from {}).",

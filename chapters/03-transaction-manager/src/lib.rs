@@ -23,6 +23,7 @@ pub mod redis_manager;
 pub mod settings;
 pub mod shop;
 pub mod steps;
+#[cfg(feature = "tour")]
 pub mod tour;
 pub mod transaction_manager;
 pub mod transactional;

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use harness::narrator::{Mode, Narrator};
+use harness::narrator::Narrator;
+use harness::tour::Services;
 use harness::{PgDatabase, SqliteDatabase};
 
 use crate::migrations::{POSTGRES, SQLITE};
@@ -98,19 +99,19 @@ macro_rules! scenes {
     }};
 }
 
-pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
+pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<()> {
     narrator.title(
         "03 the transaction manager: use cases say what, repositories find the transaction",
         "Register saves a user and its message; buy writes off stock and creates an order. A quick \
          purchase calls both, unchanged, and the manager makes the three one transaction.",
     );
-    match mode {
-        Mode::Embedded => {
+    match services {
+        Services::Embedded => {
             let db = SqliteDatabase::new(&SQLITE).await?;
             narrator.say("Storage: SQLite in memory (run with --real for PostgreSQL).");
             scenes!(narrator, db.pool(), sqlx::Sqlite)
         }
-        Mode::Real => {
+        Services::Real => {
             let db = PgDatabase::new(&POSTGRES).await?;
             narrator.say(&format!(
                 "Storage: PostgreSQL database {} (from {}).",

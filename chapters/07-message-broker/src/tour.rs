@@ -10,7 +10,8 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use ch03_transaction_manager::{Ctx, Manager};
-use harness::narrator::{Mode, Narrator};
+use harness::narrator::Narrator;
+use harness::tour::Services;
 use harness::{DedicatedKafka, PgDatabase, SqliteDatabase};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -33,15 +34,15 @@ enum Broker {
 }
 
 impl Broker {
-    async fn start(mode: Mode) -> anyhow::Result<Self> {
-        Ok(match mode {
-            Mode::Embedded => {
+    async fn start(services: Services) -> anyhow::Result<Self> {
+        Ok(match services {
+            Services::Embedded => {
                 let cluster = MockCluster::new(1)?;
                 cluster.create_topic("users", 1, 1)?;
                 cluster.create_topic("users.dead-letter", 1, 1)?;
                 Broker::Mock(cluster)
             }
-            Mode::Real => {
+            Services::Real => {
                 let broker = DedicatedKafka::start().await?;
                 // Topics named plainly: this broker is the tour's alone.
                 let admin: AdminClient<_> = broker.scope().client_config().create()?;
@@ -234,16 +235,16 @@ where
         .map_err(|gave| anyhow::anyhow!("the consumer did not get there: {}", gave.last))
 }
 
-pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
+pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<()> {
     narrator.title(
         "07 the message broker: the outbox and idempotent consumers",
         "A registration is announced on Kafka. Saved and then published, the announcement is lost \
          when the broker is down; written to an outbox in the registration's transaction, it waits \
          and goes out when the broker is back. Consumers absorb the duplicates this allows.",
     );
-    let broker = Broker::start(mode).await?;
-    match mode {
-        Mode::Embedded => {
+    let broker = Broker::start(services).await?;
+    match services {
+        Services::Embedded => {
             narrator.say(&format!(
                 "Storage: SQLite in memory; Kafka: librdkafka's mock cluster at {} (run with --real for \
                  PostgreSQL and a real broker).",
@@ -253,7 +254,7 @@ pub async fn run(mode: Mode, narrator: &mut Narrator) -> anyhow::Result<()> {
             let consumer = SqliteDatabase::new(&crate::inbox::migrations::SQLITE).await?;
             scenes!(narrator, &broker, users.pool(), consumer.pool())
         }
-        Mode::Real => {
+        Services::Real => {
             narrator.say(&format!(
                 "Storage: PostgreSQL; Kafka: a broker of the tour's own at {}, behind a fault proxy.",
                 broker.servers()

@@ -137,7 +137,7 @@ async fn a_database_left_by_a_crashed_process_is_swept() -> anyhow::Result<()> {
     // The child's lock went with its process, so a sweep knows the database is nobody's. Another
     // test process starting now may sweep it first; either way it must not survive a sweep.
     let endpoint = harness::endpoint(ServiceKind::Postgres).await?;
-    harness::owner::sweep(ServiceKind::Postgres, &endpoint.url).await?;
+    harness::owner::sweep::<sqlx::Postgres>(&endpoint.url).await?;
     assert!(
         !database_exists(Backend::Postgres, &name).await?,
         "{name} survived the sweep"
@@ -148,7 +148,7 @@ async fn a_database_left_by_a_crashed_process_is_swept() -> anyhow::Result<()> {
 #[tokio::test]
 async fn a_sweep_leaves_the_databases_of_live_processes_alone() -> anyhow::Result<()> {
     let db = PgDatabase::new(&POSTGRES).await?;
-    let swept = harness::owner::sweep(ServiceKind::Postgres, &db.endpoint().url).await?;
+    let swept = harness::owner::sweep::<sqlx::Postgres>(&db.endpoint().url).await?;
     assert!(!swept.contains(&db.name().to_owned()));
     assert!(database_exists(Backend::Postgres, db.name()).await?);
     Ok(())

@@ -1,0 +1,124 @@
+//! A database of a test's own, on PostgreSQL or MySQL/MariaDB, with its schema in place.
+//!
+//! [`TestDatabase::new`] registers this process as a live owner on the server (see
+//! [`crate::owner`]), makes a name no other test uses, and has the server create the database (a
+//! template clone on PostgreSQL, migrations replayed on MySQL). The database is dropped when the
+//! handle is dropped, also while a test panics. A process killed before that leaves it behind, and
+//! the next run sweeps it.
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::pool::PoolOptions;
+use sqlx::{Connection, MySql, Pool, Postgres};
+
+use crate::error::Context;
+use crate::server::Server;
+use crate::{Endpoint, HarnessError, background, names, owner, provision};
+
+/// A per-test PostgreSQL database, cloned from a migrated template.
+pub type PgDatabase = TestDatabase<Postgres>;
+/// A per-test MySQL/MariaDB database, created and migrated.
+pub type MySqlDatabase = TestDatabase<MySql>;
+
+/// A per-test database. Deref-free on purpose: call [`TestDatabase::pool`] to use it.
+pub struct TestDatabase<S: Server> {
+    name: String,
+    url: String,
+    admin_url: String,
+    pool: Pool<S>,
+    endpoint: Endpoint,
+}
+
+impl<S: Server> TestDatabase<S> {
+    /// A fresh database holding the schema of `migrator`, on the provisioned server.
+    pub async fn new(migrator: &Migrator) -> Result<Self, HarnessError> {
+        let endpoint = provision::endpoint(S::KIND).await?;
+        Self::on(endpoint, migrator).await
+    }
+
+    /// The same, on a given server (for example one reached through a fault proxy).
+    pub async fn on(endpoint: Endpoint, migrator: &Migrator) -> Result<Self, HarnessError> {
+        let admin_url = endpoint.url.clone();
+        // Registered first: a sweep by another process must never see our name without a live owner.
+        owner::register::<S>(&admin_url).await?;
+        let name = names::unique();
+        S::create(&admin_url, &name, migrator).await?;
+        let url = with_database(&admin_url, &name)?;
+        let pool = PoolOptions::<S>::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(&url)
+            .await
+            .context(|| format!("connecting to the test database {name}"));
+        let pool = match pool {
+            Ok(pool) => pool,
+            Err(error) => {
+                let _ = drop_by_name::<S>(&admin_url, &name).await;
+                return Err(error);
+            }
+        };
+        tracing::debug!(%name, origin = %endpoint.origin, "test database ready");
+        Ok(Self {
+            name,
+            url,
+            admin_url,
+            pool,
+            endpoint,
+        })
+    }
+
+    pub fn pool(&self) -> &Pool<S> {
+        &self.pool
+    }
+
+    /// The URL of this database, for a client that makes its own connections.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The server this database lives on, and where that server came from.
+    pub fn endpoint(&self) -> &Endpoint {
+        &self.endpoint
+    }
+}
+
+impl<S: Server> Drop for TestDatabase<S> {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        let dropped = background::block_on_with_limit(Duration::from_secs(15), async move {
+            drop_by_name::<S>(&admin_url, &name).await
+        });
+        if !matches!(dropped, Some(Ok(()))) {
+            // Not fatal: the next test process sweeps it, because this process's lock will be free.
+            eprintln!(
+                "harness: could not drop test database {} ({dropped:?}); the next run sweeps it",
+                self.name
+            );
+        }
+    }
+}
+
+/// A connection to the server's administrative database.
+pub(crate) async fn connect<S: Server>(url: &str) -> Result<S::Connection, HarnessError> {
+    S::Connection::connect(url)
+        .await
+        .context(|| format!("connecting to {} at {url}", S::KIND))
+}
+
+/// Drops a database by name, even while clients are connected.
+pub async fn drop_by_name<S: Server>(admin_url: &str, name: &str) -> Result<(), HarnessError> {
+    let mut admin = connect::<S>(admin_url).await?;
+    S::drop_database(&mut admin, name).await
+}
+
+/// `url` pointing at another database on the same server.
+pub(crate) fn with_database(url: &str, database: &str) -> Result<String, HarnessError> {
+    let mut parsed = url::Url::parse(url).map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
+    parsed.set_path(&format!("/{database}"));
+    Ok(parsed.into())
+}
