@@ -3,7 +3,7 @@
 //! The workload is go-transaction-manager's published one, per iteration: an outer transaction,
 //! an INSERT, a nested `Required` scope with an UPDATE, and the commit. `raw_sqlx` writes it by
 //! hand (`pool.begin_with(..)`, two statements on `&mut *tx`, `commit`); `manager` runs the same
-//! statements through `Manager::run` and `Manager::connection`. Both begin with the statement the
+//! statements through `SqlManager::run` and `SqlManager::connection`. Both begin with the statement the
 //! manager uses (`BEGIN IMMEDIATE` on SQLite, `BEGIN READ WRITE` on PostgreSQL), so the difference
 //! is the manager's own work. Their anchor: +17.7% on in-memory SQLite and +0.68% on SQLite in a
 //! file. Run with `just bench tm_overhead`.
@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use ch03_transaction_manager::migrations::{POSTGRES, SQLITE};
-use ch03_transaction_manager::{Ctx, Manager, Settings, TxError};
+use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
 use criterion::{Criterion, criterion_group, criterion_main};
 use harness::{PgDatabase, SqliteDatabase};
 
@@ -34,7 +34,7 @@ macro_rules! workload {
             tx.commit().await.unwrap();
         }
 
-        async fn $managed(tm: &Manager<$db>) {
+        async fn $managed(tm: &SqlManager<$db>) {
             tm.run(&Ctx::new(), Settings::default(), async |ctx| {
                 let id: i64 = {
                     let mut conn = tm.connection(ctx).await?;
@@ -96,7 +96,7 @@ fn overhead(c: &mut Criterion) {
         ("tm_overhead_sqlite_memory", memory.pool()),
         ("tm_overhead_sqlite_file", file.pool()),
     ] {
-        let tm = Manager::new(pool.clone());
+        let tm = SqlManager::new(pool.clone());
         let mut group = c.benchmark_group(group);
         group.bench_function("raw_sqlx", |b| b.to_async(&runtime).iter(|| raw_sqlite(pool)));
         group.bench_function("manager", |b| b.to_async(&runtime).iter(|| managed_sqlite(&tm)));
@@ -104,7 +104,7 @@ fn overhead(c: &mut Criterion) {
     }
 
     let postgres = runtime.block_on(PgDatabase::new(&POSTGRES)).unwrap_or_else(|e| fail(e));
-    let tm = Manager::new(postgres.pool().clone());
+    let tm = SqlManager::new(postgres.pool().clone());
     let mut group = c.benchmark_group("tm_overhead_postgres");
     group.bench_function("raw_sqlx", |b| {
         b.to_async(&runtime).iter(|| raw_postgres(postgres.pool()))

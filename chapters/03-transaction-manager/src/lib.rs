@@ -16,26 +16,22 @@
 //! must be learned, in exchange for use cases that say nothing about connections and compose.
 
 pub mod ctx;
-pub mod dialect;
 pub mod error;
 pub mod manager;
-pub mod redis_manager;
 pub mod settings;
 pub mod shop;
 pub mod steps;
 #[cfg(feature = "tour")]
 pub mod tour;
-pub mod transaction_manager;
-pub mod transactional;
 
 pub use ctx::Ctx;
-pub use dialect::Dialect;
 pub use error::TxError;
-pub use manager::{Conn, Manager};
-pub use redis_manager::RedisManager;
+pub use manager::dialect::Dialect;
+pub use manager::redis::RedisManager;
+pub use manager::sql::{Conn, SqlManager};
+pub use manager::transactional::{Transactional, UseCase};
+pub use manager::{Body, TransactionManager, body};
 pub use settings::{Isolation, Propagation, Settings};
-pub use transaction_manager::{Body, TransactionManager, body};
-pub use transactional::{Transactional, UseCase};
 
 /// The schema of each database, for the tests, the benchmark and the tour.
 pub mod migrations {

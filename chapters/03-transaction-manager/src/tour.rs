@@ -9,94 +9,114 @@ use harness::tour::Services;
 use harness::{PgDatabase, SqliteDatabase};
 
 use crate::migrations::{POSTGRES, SQLITE};
-use crate::shop::{Shop, ShopError};
-use crate::{Ctx, Manager, Propagation, Settings};
+use sqlx::{Decode, Executor, IntoArguments, Pool, Type};
 
-/// The scenes, on one database type (the shop's repositories are written per database).
-macro_rules! scenes {
-    ($narrator:expr, $pool:expr, $db:ty) => {{
-        let narrator = $narrator;
-        let pool = $pool.clone();
-        let tm = Arc::new(Manager::<$db>::new(pool.clone()));
-        let shop = Shop::<$db>::new(tm.clone());
-        let count = |table: &'static str| {
-            let pool = pool.clone();
-            async move {
-                let sql = match table {
-                    "users" => "SELECT COUNT(*) FROM users",
-                    "orders" => "SELECT COUNT(*) FROM orders",
-                    _ => "SELECT COUNT(*) FROM messages",
-                };
-                sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await
-            }
+use crate::shop::{Shop, ShopError, ShopSql};
+use crate::{Ctx, Propagation, Settings, SqlManager};
+
+/// What the tour needs of a database beyond the shop's own statements: counting a table's rows.
+/// Implemented for every database sqlx can count on, so the scenes say only `DB: TourDb`.
+trait TourDb: ShopSql {
+    fn count(pool: &Pool<Self>, table: Table) -> impl Future<Output = sqlx::Result<i64>> + Send;
+}
+
+#[derive(Clone, Copy)]
+enum Table {
+    Users,
+    Messages,
+    Orders,
+}
+
+impl<DB> TourDb for DB
+where
+    DB: ShopSql,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> i64: Decode<'q, DB> + Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    async fn count(pool: &Pool<DB>, table: Table) -> sqlx::Result<i64> {
+        let sql = match table {
+            Table::Users => "SELECT COUNT(*) FROM users",
+            Table::Messages => "SELECT COUNT(*) FROM messages",
+            Table::Orders => "SELECT COUNT(*) FROM orders",
         };
-        shop.products().add(&Ctx::new(), 1, "teapot", 2).await?;
-        narrator.say("A product, a teapot, with 2 in stock.");
+        let mut conn = pool.acquire().await?;
+        sqlx::query_scalar(sql).fetch_one(&mut *conn).await
+    }
+}
 
-        narrator.step("Quick purchase: register and buy, one transaction");
-        let (user, order) = shop.quick_purchase(&Ctx::new(), "ada@example.com", 1, 1).await?;
-        narrator.held(&format!(
-            "user {user} and order {order} committed together; users {}, messages {}, orders {}",
-            count("users").await?,
-            count("messages").await?,
-            count("orders").await?
-        ));
+/// The scenes, written once for every database.
+async fn scenes<DB: TourDb>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow::Result<()> {
+    let tm = Arc::new(SqlManager::<DB>::new(pool.clone()));
+    let shop = Shop::<DB>::new(tm.clone());
+    let count = |table: Table| DB::count(pool, table);
+    shop.products().add(&Ctx::new(), 1, "teapot", 2).await?;
+    narrator.say("A product, a teapot, with 2 in stock.");
 
-        narrator.step("Quick purchase, and the buy step fails");
-        match shop.quick_purchase(&Ctx::new(), "bob@example.com", 1, 5).await {
-            Err(error @ ShopError::OutOfStock { .. }) => narrator.broke(&format!("buy failed: {error}")),
-            other => anyhow::bail!("expected OutOfStock, got {other:?}"),
-        }
-        narrator.held(&format!(
-            "Bob's registration rolled back with it: users {}, messages {}",
-            count("users").await?,
-            count("messages").await?
-        ));
+    narrator.step("Quick purchase: register and buy, one transaction");
+    let (user, order) = shop.quick_purchase(&Ctx::new(), "ada@example.com", 1, 1).await?;
+    narrator.held(&format!(
+        "user {user} and order {order} committed together; users {}, messages {}, orders {}",
+        count(Table::Users).await?,
+        count(Table::Messages).await?,
+        count(Table::Orders).await?
+    ));
 
-        narrator.step("An inner failure, swallowed by the outer code");
-        let swallowed = tm
-            .run(&Ctx::new(), Settings::default(), async |ctx| {
-                shop.register(ctx, "carol@example.com").await?;
-                if let Err(error) = shop.buy(ctx, 1, 1, 99).await {
-                    narrator.say(&format!(
-                        "the outer code ignores the failed buy ({error}) and returns Ok"
-                    ));
-                }
-                Ok::<_, ShopError>(())
-            })
-            .await;
-        match swallowed {
-            Err(error) => narrator.broke(&format!("the commit refuses: {error}")),
-            Ok(()) => anyhow::bail!("a rollback-only transaction committed"),
-        }
-        narrator.held(&format!(
-            "Carol is not half-registered: users {}",
-            count("users").await?
-        ));
+    narrator.step("Quick purchase, and the buy step fails");
+    match shop.quick_purchase(&Ctx::new(), "bob@example.com", 1, 5).await {
+        Err(error @ ShopError::OutOfStock { .. }) => narrator.broke(&format!("buy failed: {error}")),
+        other => anyhow::bail!("expected OutOfStock, got {other:?}"),
+    }
+    narrator.held(&format!(
+        "Bob's registration rolled back with it: users {}, messages {}",
+        count(Table::Users).await?,
+        count(Table::Messages).await?
+    ));
 
-        narrator.step("A savepoint keeps the outer work");
-        tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-            shop.register(ctx, "dan@example.com").await?;
-            let nested = tm
-                .run(ctx, Settings::new(Propagation::Nested), async |ctx| {
-                    shop.buy(ctx, 1, 1, 99).await
-                })
-                .await;
-            if let Err(error) = nested {
-                narrator.broke(&format!(
-                    "the nested buy fails and rolls back to its savepoint: {error}"
+    narrator.step("An inner failure, swallowed by the outer code");
+    let swallowed = tm
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
+            shop.register(ctx, "carol@example.com").await?;
+            if let Err(error) = shop.buy(ctx, 1, 1, 99).await {
+                narrator.say(&format!(
+                    "the outer code ignores the failed buy ({error}) and returns Ok"
                 ));
             }
             Ok::<_, ShopError>(())
         })
-        .await?;
-        narrator.held(&format!(
-            "Dan's registration committed: users {}, orders {}",
-            count("users").await?,
-            count("orders").await?
-        ));
-        Ok(())
-    }};
+        .await;
+    match swallowed {
+        Err(error) => narrator.broke(&format!("the commit refuses: {error}")),
+        Ok(()) => anyhow::bail!("a rollback-only transaction committed"),
+    }
+    narrator.held(&format!(
+        "Carol is not half-registered: users {}",
+        count(Table::Users).await?
+    ));
+
+    narrator.step("A savepoint keeps the outer work");
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        shop.register(ctx, "dan@example.com").await?;
+        let nested = tm
+            .run(ctx, Settings::new(Propagation::Nested), async |ctx| {
+                shop.buy(ctx, 1, 1, 99).await
+            })
+            .await;
+        if let Err(error) = nested {
+            narrator.broke(&format!(
+                "the nested buy fails and rolls back to its savepoint: {error}"
+            ));
+        }
+        Ok::<_, ShopError>(())
+    })
+    .await?;
+    narrator.held(&format!(
+        "Dan's registration committed: users {}, orders {}",
+        count(Table::Users).await?,
+        count(Table::Orders).await?
+    ));
+    Ok(())
 }
 
 pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<()> {
@@ -109,7 +129,7 @@ pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<
         Services::Embedded => {
             let db = SqliteDatabase::new(&SQLITE).await?;
             narrator.say("Storage: SQLite in memory (run with --real for PostgreSQL).");
-            scenes!(narrator, db.pool(), sqlx::Sqlite)
+            scenes(narrator, db.pool()).await
         }
         Services::Real => {
             let db = PgDatabase::new(&POSTGRES).await?;
@@ -118,7 +138,7 @@ pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<
                 db.name(),
                 db.endpoint().origin
             ));
-            scenes!(narrator, db.pool(), sqlx::Postgres)
+            scenes(narrator, db.pool()).await
         }
     }
 }

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use ch03_transaction_manager::{Ctx, Manager, Settings};
+use ch03_transaction_manager::{Ctx, Settings, SqlManager};
 use ch07_message_broker::migrations::POSTGRES;
 use ch07_message_broker::users::user_registered;
 use ch07_message_broker::{KafkaPublisher, Outbox, Publisher, Relay, RelayConfig, Users};
@@ -31,7 +31,7 @@ fn outbox(c: &mut Criterion) {
         .block_on(kafka.create_topic("users", 4))
         .unwrap_or_else(|error| panic!("{error}"));
     let publisher = || KafkaPublisher::new(kafka.producer_config(), &topic).expect("a producer");
-    let tm = Manager::new(postgres.pool().clone());
+    let tm = SqlManager::new(postgres.pool().clone());
     let users = Users::new(tm.clone());
     let next = AtomicU64::new(0);
     let email = || format!("user{}@example.com", next.fetch_add(1, Ordering::Relaxed));

@@ -9,7 +9,7 @@
 //! The two consuming services here are the chapter's: `welcomes` (a welcome for each new user)
 //! and `event_counts` (analytics: a counter per event type, which a duplicate would inflate).
 
-use ch03_transaction_manager::{Ctx, Manager, Settings, TxError};
+use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
 use sqlx::{Postgres, Sqlite};
 
 use crate::event::Event;
@@ -57,7 +57,7 @@ pub trait Process: Send + Sync + 'static {
 pub trait Effect<DB: ch03_transaction_manager::Dialect>: Send + Sync + 'static {
     fn apply(
         &self,
-        tm: &Manager<DB>,
+        tm: &SqlManager<DB>,
         ctx: &Ctx,
         event: &Event,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
@@ -65,14 +65,14 @@ pub trait Effect<DB: ch03_transaction_manager::Dialect>: Send + Sync + 'static {
 
 /// A consumer's processed-event record and its effect, committed together.
 pub struct Inbox<DB: ch03_transaction_manager::Dialect, E> {
-    tm: Manager<DB>,
+    tm: SqlManager<DB>,
     consumer: String,
     effect: E,
 }
 
 impl<DB: ch03_transaction_manager::Dialect, E> Inbox<DB, E> {
     /// `consumer` names the consuming service: each keeps its own record of what it processed.
-    pub fn new(tm: Manager<DB>, consumer: impl Into<String>, effect: E) -> Self {
+    pub fn new(tm: SqlManager<DB>, consumer: impl Into<String>, effect: E) -> Self {
         Self {
             tm,
             consumer: consumer.into(),
@@ -120,7 +120,7 @@ macro_rules! inbox_on {
         // ANCHOR_END: process
 
         impl Effect<$db> for Welcome {
-            async fn apply(&self, tm: &Manager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
+            async fn apply(&self, tm: &SqlManager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
                 let field = |name: &str| {
                     event.payload[name]
                         .as_str()
@@ -139,7 +139,7 @@ macro_rules! inbox_on {
         }
 
         impl Effect<$db> for CountByType {
-            async fn apply(&self, tm: &Manager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
+            async fn apply(&self, tm: &SqlManager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
                 let mut conn = tm.connection(ctx).await?;
                 sqlx::query(
                     "INSERT INTO event_counts (kind, seen) VALUES ($1, 1) \

@@ -9,7 +9,7 @@
 //! Writing goes through chapter 03's manager: [`Outbox::add`] finds the business transaction in
 //! the `Ctx` it is given, like any repository there.
 
-use ch03_transaction_manager::{Ctx, Isolation, Manager, Settings, TxError};
+use ch03_transaction_manager::{Ctx, Isolation, Settings, SqlManager, TxError};
 use chrono::{DateTime, Utc};
 use sqlx::{MySql, Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
@@ -74,11 +74,11 @@ pub trait OutboxStore: Send + Sync + 'static {
 
 /// The outbox table of one database.
 pub struct Outbox<DB: ch03_transaction_manager::Dialect> {
-    tm: Manager<DB>,
+    tm: SqlManager<DB>,
 }
 
 impl<DB: ch03_transaction_manager::Dialect> Outbox<DB> {
-    pub fn new(tm: Manager<DB>) -> Self {
+    pub fn new(tm: SqlManager<DB>) -> Self {
         Self { tm }
     }
 }

@@ -9,7 +9,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use ch03_transaction_manager::{Ctx, Manager};
+use ch03_transaction_manager::{Ctx, SqlManager};
 use harness::narrator::Narrator;
 use harness::tour::Services;
 use harness::{DedicatedKafka, PgDatabase, SqliteDatabase};
@@ -101,7 +101,7 @@ macro_rules! scenes {
     ($narrator:expr, $broker:expr, $users_pool:expr, $consumer_pool:expr) => {{
         let (narrator, broker) = ($narrator, $broker);
         let consumer_pool = $consumer_pool.clone();
-        let tm = Manager::new($users_pool.clone());
+        let tm = SqlManager::new($users_pool.clone());
         let users = Users::new(tm.clone());
         let publisher = KafkaPublisher::new(broker.config(), "users")?;
         let count_users = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(tm.pool()).await };
@@ -151,7 +151,7 @@ macro_rules! scenes {
             "users",
             "users.dead-letter",
             Retry {
-                inner: Inbox::new(Manager::new(consumer_pool.clone()), "welcome", Welcome),
+                inner: Inbox::new(SqlManager::new(consumer_pool.clone()), "welcome", Welcome),
                 attempts: 3,
                 backoff: Backoff { base: Duration::from_millis(10), max: Duration::from_millis(100) },
             },

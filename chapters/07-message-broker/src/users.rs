@@ -10,7 +10,7 @@
 //! The service knows nothing of who consumes `user_registered`: adding a consumer changes nothing
 //! here.
 
-use ch03_transaction_manager::{Ctx, Manager, Settings, TxError};
+use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
 use sqlx::{MySql, Postgres, Sqlite};
 use uuid::Uuid;
 
@@ -44,12 +44,12 @@ pub fn user_registered(user: Uuid, email: &str) -> Event {
 }
 
 pub struct Users<DB: ch03_transaction_manager::Dialect> {
-    tm: Manager<DB>,
+    tm: SqlManager<DB>,
     outbox: Outbox<DB>,
 }
 
 impl<DB: ch03_transaction_manager::Dialect> Users<DB> {
-    pub fn new(tm: Manager<DB>) -> Self {
+    pub fn new(tm: SqlManager<DB>) -> Self {
         Self {
             outbox: Outbox::new(tm.clone()),
             tm,

@@ -54,7 +54,11 @@ mod tests {
     #[case(Propagation::Supports, true, "join")]
     #[case(Propagation::Supports, false, "suspend")]
     #[case(Propagation::Mandatory, true, "join")]
-    #[case(Propagation::Mandatory, false, "error: propagation Mandatory needs an open transaction, and there is none")]
+    #[case(
+        Propagation::Mandatory,
+        false,
+        "error: propagation Mandatory needs an open transaction, and there is none"
+    )]
     #[case(Propagation::Never, true, "error: propagation Never found a transaction open")]
     #[case(Propagation::Never, false, "suspend")]
     #[case(Propagation::NotSupported, true, "suspend")]

@@ -1,6 +1,6 @@
 //! How the chapter gets from a transaction passed everywhere to the manager, one step at a time.
 //! Each step registers a user (the user and its "user registered" message, atomically) and nests
-//! that use case in a quick purchase. The final step is the crate's `Manager`.
+//! that use case in a quick purchase. The final step is the crate's `SqlManager`.
 
 pub mod step1_explicit;
 pub mod step2_closure;

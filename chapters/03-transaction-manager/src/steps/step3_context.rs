@@ -2,7 +2,7 @@
 //!
 //! 3a, explicit: a `TxContext` handle is passed down instead of the transaction. A use case says
 //! "in a transaction" and either joins the one in the context or begins one; so `register` is
-//! written once and nests as it is. (The crate's `Ctx` and `Manager` grow this into propagation,
+//! written once and nests as it is. (The crate's `Ctx` and `SqlManager` grow this into propagation,
 //! settings and hooks.)
 //!
 //! 3b, ambient: a tokio task-local holds the transaction, and nothing is passed at all. It reads

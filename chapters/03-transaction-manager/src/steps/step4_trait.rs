@@ -44,7 +44,7 @@ impl<TM: TransactionManager, U: UserStore, M: MessageStore> Accounts<TM, U, M> {
             messages.add(&ctx, "user_registered", &user.to_string()).await?;
             Ok(user)
         });
-        self.tm.within(ctx, Settings::default(), scope).await
+        self.tm.run(ctx, Settings::default(), scope).await
     }
 
     pub async fn quick_purchase(&self, ctx: &Ctx, email: &str, fail_at_buy: bool) -> Result<i64, ShopError> {
@@ -57,7 +57,7 @@ impl<TM: TransactionManager, U: UserStore, M: MessageStore> Accounts<TM, U, M> {
             this.messages.add(&ctx, "order_placed", &user.to_string()).await?;
             Ok(user)
         });
-        self.tm.within(ctx, Settings::default(), scope).await
+        self.tm.run(ctx, Settings::default(), scope).await
     }
 
     /// Records a failed sign-in in a transaction of its own, so that the record stays even if
@@ -65,9 +65,7 @@ impl<TM: TransactionManager, U: UserStore, M: MessageStore> Accounts<TM, U, M> {
     pub async fn record_failed_sign_in(&self, ctx: &Ctx, email: &str) -> Result<(), ShopError> {
         let (messages, email) = (self.messages.clone(), email.to_owned());
         let scope = body(move |ctx| async move { messages.add(&ctx, "sign_in_failed", &email).await });
-        self.tm
-            .within(ctx, Settings::new(Propagation::RequiresNew), scope)
-            .await
+        self.tm.run(ctx, Settings::new(Propagation::RequiresNew), scope).await
     }
 }
 // ANCHOR_END: step4
@@ -100,8 +98,8 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::transaction_manager::MockTransactionManager;
-    use crate::{Manager, TxError};
+    use crate::manager::MockTransactionManager;
+    use crate::{SqlManager, TxError};
 
     type MockAccounts = Accounts<MockTransactionManager, MockUserStore, MockMessageStore>;
 
@@ -112,7 +110,7 @@ mod tests {
     // ANCHOR: step4_mock_test
     /// A mocked manager that expects one scope with `settings` and runs its body one scope deeper.
     fn expect_scope<T: Send + 'static>(tm: &mut MockTransactionManager, settings: Settings) {
-        tm.expect_within::<T, ShopError>()
+        tm.expect_run::<T, ShopError>()
             .withf(move |_, asked, _| *asked == settings)
             .times(1)
             .returning(|ctx, _, body| body(ctx.entered()));
@@ -166,7 +164,7 @@ mod tests {
     async fn quick_purchase_nests_register_inside_its_own_scope() {
         let mut tm = MockTransactionManager::new();
         // Two scopes: the purchase's, and inside it the registration's, both `Required`.
-        tm.expect_within::<i64, ShopError>()
+        tm.expect_run::<i64, ShopError>()
             .times(2)
             .withf(|_, asked, _| *asked == Settings::default())
             .returning(|ctx, _, body| body(ctx.entered()));
@@ -219,7 +217,7 @@ mod tests {
     #[tokio::test]
     async fn the_manager_refusing_the_scope_is_the_use_case_s_error() {
         let mut tm = MockTransactionManager::new();
-        tm.expect_within::<i64, ShopError>()
+        tm.expect_run::<i64, ShopError>()
             .times(1)
             .returning(|_, _, _| Box::pin(async { Err(ShopError::Tx(TxError::ExistingTransaction)) }));
         let mut users = MockUserStore::new();
@@ -237,7 +235,7 @@ mod tests {
     #[tokio::test]
     async fn on_the_real_manager_a_failed_quick_purchase_leaves_no_user() {
         let db = crate::steps::step_tests::shop().await;
-        let tm = Arc::new(Manager::new(db.pool().clone()));
+        let tm = Arc::new(SqlManager::new(db.pool().clone()));
         let accounts = Accounts::new(
             tm.clone(),
             Arc::new(Users { tm: tm.clone() }),

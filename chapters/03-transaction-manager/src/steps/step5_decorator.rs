@@ -76,17 +76,17 @@ mod tests {
     use sqlx::Sqlite;
 
     use super::*;
-    use crate::Manager;
+    use crate::SqlManager;
+    use crate::manager::MockTransactionManager;
     use crate::shop::{Messages, Users};
     use crate::steps::step_tests::{counts, shop};
     use crate::steps::step4_trait::{MockMessageStore, MockUserStore};
-    use crate::transaction_manager::MockTransactionManager;
 
     #[tokio::test]
     async fn the_decorator_asks_for_its_settings_and_runs_the_use_case_inside_the_scope() {
         let settings = Settings::default().timeout(std::time::Duration::from_secs(3));
         let mut tm = MockTransactionManager::new();
-        tm.expect_within::<i64, ShopError>()
+        tm.expect_run::<i64, ShopError>()
             .withf(move |ctx, asked, _| ctx.depth() == 0 && *asked == settings)
             .times(1)
             .returning(|ctx, _, body| body(ctx.entered()));
@@ -113,7 +113,7 @@ mod tests {
 
     type SqliteRegister = Register<Users<Sqlite>, Messages<Sqlite>>;
 
-    fn sqlite_register(tm: &Arc<Manager<Sqlite>>) -> SqliteRegister {
+    fn sqlite_register(tm: &Arc<SqlManager<Sqlite>>) -> SqliteRegister {
         Register {
             users: Arc::new(Users { tm: tm.clone() }),
             messages: Arc::new(Messages { tm: tm.clone() }),
@@ -124,7 +124,7 @@ mod tests {
     #[tokio::test]
     async fn the_same_use_case_half_writes_alone_and_writes_nothing_wrapped() {
         let db = shop().await;
-        let tm = Arc::new(Manager::new(db.pool().clone()));
+        let tm = Arc::new(SqlManager::new(db.pool().clone()));
         // The second write of a registration will fail: its table is gone.
         sqlx::query("ALTER TABLE messages RENAME TO messages_moved")
             .execute(db.pool())
@@ -156,7 +156,7 @@ mod tests {
     #[tokio::test]
     async fn wrapped_use_cases_nest_a_failed_purchase_leaves_no_user() {
         let db = shop().await;
-        let tm = Arc::new(Manager::new(db.pool().clone()));
+        let tm = Arc::new(SqlManager::new(db.pool().clone()));
         let users = Arc::new(Users { tm: tm.clone() });
         let messages = Arc::new(Messages { tm: tm.clone() });
         let purchase = quick_purchase(tm, users, messages);

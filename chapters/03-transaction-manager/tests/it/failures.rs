@@ -9,142 +9,181 @@ use std::time::Duration;
 use ch03_transaction_manager::{Ctx, Settings};
 use harness::eventually;
 
-use crate::support::Failure;
+use rstest::rstest;
+use sqlx::{MySql, Postgres, Sqlite};
 
-each_backend! {
-    /// A panic inside a transaction rolls it back, and the panic goes on to the caller.
-    async fn a_panic_rolls_back_and_continues(store, sqlite) {
-        let tm = &store.manager;
-        let panicked = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
-            tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-                store.insert(ctx, "before the panic").await?;
-                panic!("a bug in the use case");
-                #[allow(unreachable_code)]
-                Ok::<_, Failure>(())
-            }),
-        ))
-        .await;
-        assert!(panicked.is_err(), "the panic reaches the caller");
-        assert_eq!(store.committed().await?, Vec::<String>::new());
-        store.every_connection_returns().await;
-        Ok(())
-    }
+use crate::support::{Failure, Store, TestDb};
+
+/// A panic inside a transaction rolls it back, and the panic goes on to the caller.
+#[rstest]
+#[tokio::test]
+async fn a_panic_rolls_back_and_continues<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let panicked = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(tm.run(
+        &Ctx::new(),
+        Settings::default(),
+        async |ctx| {
+            store.insert(ctx, "before the panic").await?;
+            panic!("a bug in the use case");
+            #[allow(unreachable_code)]
+            Ok::<_, Failure>(())
+        },
+    )))
+    .await;
+    assert!(panicked.is_err(), "the panic reaches the caller");
+    assert_eq!(store.committed().await?, Vec::<String>::new());
+    store.every_connection_returns().await;
+    Ok(())
 }
 
-each_backend! {
-    /// Dropping a use case's future after its first write (a cancelled request) leaves no row and
-    /// no connection checked out.
-    async fn a_cancelled_transaction_leaves_no_row_and_no_connection_out(store, sqlite) {
-        let tm = &store.manager;
-        let (wrote, written) = tokio::sync::oneshot::channel();
-        let request = Ctx::new();
-        let use_case = tm.run(&request, Settings::default(), async |ctx| {
-            store.insert(ctx, "first").await?;
-            wrote.send(()).unwrap();
-            std::future::pending::<()>().await;
-            store.insert(ctx, "second").await
-        });
-        tokio::select! {
-            _ = use_case => panic!("the use case never finishes"),
-            _ = written => {} // the first write is done: drop the use case here
-        }
-        assert_eq!(store.committed().await?, Vec::<String>::new());
-        store.every_connection_returns().await;
-        // And the connection is usable: the rollback was finished, not forgotten.
-        tm.run(&Ctx::new(), Settings::default(), async |ctx| store.insert(ctx, "after").await).await?;
-        assert_eq!(store.committed().await?, ["after"]);
-        Ok(())
+/// Dropping a use case's future after its first write (a cancelled request) leaves no row and
+/// no connection checked out.
+#[rstest]
+#[tokio::test]
+async fn a_cancelled_transaction_leaves_no_row_and_no_connection_out<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let (wrote, written) = tokio::sync::oneshot::channel();
+    let request = Ctx::new();
+    let use_case = tm.run(&request, Settings::default(), async |ctx| {
+        store.insert(ctx, "first").await?;
+        wrote.send(()).unwrap();
+        std::future::pending::<()>().await;
+        store.insert(ctx, "second").await
+    });
+    tokio::select! {
+        _ = use_case => panic!("the use case never finishes"),
+        _ = written => {} // the first write is done: drop the use case here
     }
+    assert_eq!(store.committed().await?, Vec::<String>::new());
+    store.every_connection_returns().await;
+    // And the connection is usable: the rollback was finished, not forgotten.
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        store.insert(ctx, "after").await
+    })
+    .await?;
+    assert_eq!(store.committed().await?, ["after"]);
+    Ok(())
 }
 
-each_backend! {
-    /// After-commit hooks run after a commit, when the data is visible to everyone; never after a
-    /// rollback. After-rollback hooks are the reverse. A hook from a savepoint that was rolled back
-    /// is dropped with it.
-    async fn hooks_run_only_for_their_outcome(store, sqlite) {
-        let tm = &store.manager;
-        let seen_by_hook = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let (committed, rolled_back) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+/// After-commit hooks run after a commit, when the data is visible to everyone; never after a
+/// rollback. After-rollback hooks are the reverse. A hook from a savepoint that was rolled back
+/// is dropped with it.
+#[rstest]
+#[tokio::test]
+async fn hooks_run_only_for_their_outcome<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let seen_by_hook = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (committed, rolled_back) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
 
-        tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-            store.insert(ctx, "published").await?;
-            let (count, seen) = (committed.clone(), seen_by_hook.clone());
-            let pool = tm.pool().clone();
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        store.insert(ctx, "published").await?;
+        let (count, seen) = (committed.clone(), seen_by_hook.clone());
+        let pool = tm.pool().clone();
+        tm.after_commit(ctx, async move {
+            count.fetch_add(1, Ordering::SeqCst);
+            let mut conn = pool.acquire().await.expect("a connection");
+            let labels = DB::labels(&mut conn).await.expect("a read");
+            *seen.lock().unwrap() = labels;
+        })?;
+        let count = rolled_back.clone();
+        tm.after_rollback(ctx, async move {
+            count.fetch_add(1, Ordering::SeqCst);
+        })?;
+        let dropped = committed.clone();
+        let _ = tm
+            .run(
+                ctx,
+                Settings::new(ch03_transaction_manager::Propagation::Nested),
+                async |ctx| {
+                    tm.after_commit(ctx, async move {
+                        dropped.fetch_add(100, Ordering::SeqCst);
+                    })?;
+                    Err::<(), _>(Failure::Boom("savepoint"))
+                },
+            )
+            .await;
+        Ok::<_, Failure>(())
+    })
+    .await?;
+    assert_eq!(
+        committed.load(Ordering::SeqCst),
+        1,
+        "once, and not the savepoint's hook"
+    );
+    assert_eq!(rolled_back.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        *seen_by_hook.lock().unwrap(),
+        ["published"],
+        "the hook ran after the commit"
+    );
+
+    let failed = tm
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
+            let count = committed.clone();
             tm.after_commit(ctx, async move {
                 count.fetch_add(1, Ordering::SeqCst);
-                let labels: Vec<String> =
-                    sqlx::query_scalar("SELECT label FROM entries").fetch_all(&pool).await.expect("a read");
-                *seen.lock().unwrap() = labels;
             })?;
             let count = rolled_back.clone();
             tm.after_rollback(ctx, async move {
                 count.fetch_add(1, Ordering::SeqCst);
             })?;
-            let dropped = committed.clone();
-            let _ = tm
-                .run(ctx, Settings::new(ch03_transaction_manager::Propagation::Nested), async |ctx| {
-                    tm.after_commit(ctx, async move {
-                        dropped.fetch_add(100, Ordering::SeqCst);
-                    })?;
-                    Err::<(), _>(Failure::Boom("savepoint"))
-                })
-                .await;
-            Ok::<_, Failure>(())
+            Err::<(), _>(Failure::Boom("use case"))
         })
-        .await?;
-        assert_eq!(committed.load(Ordering::SeqCst), 1, "once, and not the savepoint's hook");
-        assert_eq!(rolled_back.load(Ordering::SeqCst), 0);
-        assert_eq!(*seen_by_hook.lock().unwrap(), ["published"], "the hook ran after the commit");
-
-        let failed = tm
-            .run(&Ctx::new(), Settings::default(), async |ctx| {
-                let count = committed.clone();
-                tm.after_commit(ctx, async move {
-                    count.fetch_add(1, Ordering::SeqCst);
-                })?;
-                let count = rolled_back.clone();
-                tm.after_rollback(ctx, async move {
-                    count.fetch_add(1, Ordering::SeqCst);
-                })?;
-                Err::<(), _>(Failure::Boom("use case"))
-            })
-            .await;
-        assert!(failed.is_err());
-        assert_eq!(committed.load(Ordering::SeqCst), 1, "no commit hook after a rollback");
-        assert_eq!(rolled_back.load(Ordering::SeqCst), 1);
-        Ok(())
-    }
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(committed.load(Ordering::SeqCst), 1, "no commit hook after a rollback");
+    assert_eq!(rolled_back.load(Ordering::SeqCst), 1);
+    Ok(())
 }
 
-each_backend! {
-    /// 200 use cases at once on one pool, half of them failing: none sees another's uncommitted
-    /// writes, and exactly the successful ones are committed.
-    async fn two_hundred_concurrent_use_cases_never_share_a_transaction(store, sqlite) {
-        let tm = &store.manager;
-        let use_cases = (0..200).map(|i| async move {
-            tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-                let label = format!("use case {i}");
-                store.insert(ctx, &label).await?;
-                tokio::task::yield_now().await;
-                // Others' *committed* rows may be visible (READ COMMITTED); a row that is never
-                // committed (an odd use case's) is visible only inside its own transaction.
-                let visible = store.visible(ctx).await?;
-                assert!(visible.contains(&label), "use case {i} does not see its own write");
-                let leaked: Vec<&String> = visible.iter().filter(|seen| **seen != label && never_committed(seen)).collect();
-                assert!(leaked.is_empty(), "use case {i} saw uncommitted writes of {leaked:?}");
-                if i % 2 == 0 { Ok(label) } else { Err(Failure::Boom("odd")) }
-            })
-            .await
-        });
-        let results = futures::future::join_all(use_cases).await;
-        let mut expected: Vec<String> = results.into_iter().filter_map(Result::ok).collect();
-        let mut committed = store.committed().await?;
-        expected.sort();
-        committed.sort();
-        assert_eq!(expected.len(), 100);
-        assert_eq!(committed, expected);
-        Ok(())
-    }
+/// 200 use cases at once on one pool, half of them failing: none sees another's uncommitted
+/// writes, and exactly the successful ones are committed.
+#[rstest]
+#[tokio::test]
+async fn two_hundred_concurrent_use_cases_never_share_a_transaction<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let use_cases = (0..200).map(|i| async move {
+        tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+            let label = format!("use case {i}");
+            store.insert(ctx, &label).await?;
+            tokio::task::yield_now().await;
+            // Others' *committed* rows may be visible (READ COMMITTED); a row that is never
+            // committed (an odd use case's) is visible only inside its own transaction.
+            let visible = store.visible(ctx).await?;
+            assert!(visible.contains(&label), "use case {i} does not see its own write");
+            let leaked: Vec<&String> = visible
+                .iter()
+                .filter(|seen| **seen != label && never_committed(seen))
+                .collect();
+            assert!(leaked.is_empty(), "use case {i} saw uncommitted writes of {leaked:?}");
+            if i % 2 == 0 {
+                Ok(label)
+            } else {
+                Err(Failure::Boom("odd"))
+            }
+        })
+        .await
+    });
+    let results = futures::future::join_all(use_cases).await;
+    let mut expected: Vec<String> = results.into_iter().filter_map(Result::ok).collect();
+    let mut committed = store.committed().await?;
+    expected.sort();
+    committed.sort();
+    assert_eq!(expected.len(), 100);
+    assert_eq!(committed, expected);
+    Ok(())
 }
 
 /// Whether the label is an odd use case's, which always fails and so never commits.
@@ -161,7 +200,7 @@ fn never_committed(label: &str) -> bool {
 #[tokio::test]
 async fn a_cancelled_read_only_sqlite_transaction_leaves_its_connection_writable() -> anyhow::Result<()> {
     let db = harness::SqliteDatabase::file(&crate::support::SQLITE, 1, Duration::from_secs(5)).await?;
-    let tm = ch03_transaction_manager::Manager::new(db.pool().clone());
+    let tm = ch03_transaction_manager::SqlManager::new(db.pool().clone());
     let (read, was_read) = tokio::sync::oneshot::channel();
     let request = Ctx::new();
     let reader = tm.run(&request, Settings::default().read_only(), async |ctx| {

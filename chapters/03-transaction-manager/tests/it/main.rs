@@ -1,7 +1,6 @@
 //! Chapter 03's integration tests: every propagation mode, rollback-only, settings, failures and
 //! hooks, each on PostgreSQL, MariaDB and SQLite, read back from a connection of its own.
 
-#[macro_use]
 mod support;
 
 mod failures;

@@ -3,238 +3,335 @@
 
 use ch03_transaction_manager::{Ctx, Propagation, Settings, TxError};
 
-use crate::support::Failure;
+use rstest::rstest;
+use sqlx::{MySql, Postgres, Sqlite};
+
+use crate::support::{Failure, Store, TestDb};
 
 fn with(propagation: Propagation) -> Settings {
     Settings::new(propagation)
 }
 
-each_backend! {
-    /// Required inside Required: one transaction, committed once, with both writes.
-    async fn required_joins_the_outer_transaction(store, sqlite) {
-        let tm = &store.manager;
-        tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-            store.insert(ctx, "outer").await?;
-            tm.run(ctx, with(Propagation::Required), async |ctx| store.insert(ctx, "inner").await).await?;
-            assert_eq!(store.committed().await.unwrap(), Vec::<String>::new(), "nothing is visible before the commit");
-            Ok::<_, Failure>(())
+/// Required inside Required: one transaction, committed once, with both writes.
+#[rstest]
+#[tokio::test]
+async fn required_joins_the_outer_transaction<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+        store.insert(ctx, "outer").await?;
+        tm.run(ctx, with(Propagation::Required), async |ctx| {
+            store.insert(ctx, "inner").await
         })
         .await?;
-        assert_eq!(store.committed().await?, ["outer", "inner"]);
-        Ok(())
-    }
+        assert_eq!(
+            store.committed().await.unwrap(),
+            Vec::<String>::new(),
+            "nothing is visible before the commit"
+        );
+        Ok::<_, Failure>(())
+    })
+    .await?;
+    assert_eq!(store.committed().await?, ["outer", "inner"]);
+    Ok(())
 }
 
-each_backend! {
-    /// An inner failure that the outer code passes on rolls back both writes.
-    async fn an_inner_failure_passed_on_rolls_back_everything(store, sqlite) {
-        let tm = &store.manager;
-        let result = tm
-            .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-                store.insert(ctx, "outer").await?;
-                tm.run(ctx, with(Propagation::Required), async |ctx| {
-                    store.insert(ctx, "inner").await?;
-                    Err::<(), _>(Failure::Boom("inner"))
-                })
-                .await?;
-                Ok::<_, Failure>(())
+/// An inner failure that the outer code passes on rolls back both writes.
+#[rstest]
+#[tokio::test]
+async fn an_inner_failure_passed_on_rolls_back_everything<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let result = tm
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+            store.insert(ctx, "outer").await?;
+            tm.run(ctx, with(Propagation::Required), async |ctx| {
+                store.insert(ctx, "inner").await?;
+                Err::<(), _>(Failure::Boom("inner"))
             })
-            .await;
-        assert!(matches!(result, Err(Failure::Boom("inner"))), "{result:?}");
-        assert_eq!(store.committed().await?, Vec::<String>::new());
-        Ok(())
-    }
+            .await?;
+            Ok::<_, Failure>(())
+        })
+        .await;
+    assert!(matches!(result, Err(Failure::Boom("inner"))), "{result:?}");
+    assert_eq!(store.committed().await?, Vec::<String>::new());
+    Ok(())
 }
 
-each_backend! {
-    /// The outer code swallows an inner Required failure and carries on: the commit would save
-    /// half a use case, so the manager rolls back and says so.
-    async fn a_swallowed_inner_failure_makes_the_commit_fail_with_unexpected_rollback(store, sqlite) {
-        let tm = &store.manager;
-        let result = tm
-            .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-                store.insert(ctx, "outer").await?;
-                let inner = tm
-                    .run(ctx, with(Propagation::Required), async |ctx| {
-                        store.insert(ctx, "inner").await?;
-                        Err::<(), _>(Failure::Boom("inner"))
-                    })
-                    .await;
-                assert!(inner.is_err());
-                store.insert(ctx, "after the swallowed failure").await?;
-                Ok::<_, Failure>(())
-            })
-            .await;
-        assert!(matches!(result, Err(Failure::Tx(TxError::UnexpectedRollback))), "{result:?}");
-        assert_eq!(store.committed().await?, Vec::<String>::new());
-        Ok(())
-    }
-}
-
-each_backend! {
-    /// Nested: a savepoint. The inner failure rolls back to it; the outer work commits.
-    async fn nested_failure_rolls_back_to_its_savepoint_and_the_outer_commits(store, sqlite) {
-        let tm = &store.manager;
-        tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+/// The outer code swallows an inner Required failure and carries on: the commit would save
+/// half a use case, so the manager rolls back and says so.
+#[rstest]
+#[tokio::test]
+async fn a_swallowed_inner_failure_makes_the_commit_fail_with_unexpected_rollback<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let result = tm
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
             store.insert(ctx, "outer").await?;
             let inner = tm
-                .run(ctx, with(Propagation::Nested), async |ctx| {
+                .run(ctx, with(Propagation::Required), async |ctx| {
                     store.insert(ctx, "inner").await?;
                     Err::<(), _>(Failure::Boom("inner"))
                 })
                 .await;
-            assert!(matches!(inner, Err(Failure::Boom("inner"))));
-            assert_eq!(store.visible(ctx).await?, ["outer"], "the savepoint took the inner write back");
-            store.insert(ctx, "outer again").await?;
+            assert!(inner.is_err());
+            store.insert(ctx, "after the swallowed failure").await?;
             Ok::<_, Failure>(())
         })
-        .await?;
-        assert_eq!(store.committed().await?, ["outer", "outer again"]);
-        Ok(())
-    }
+        .await;
+    assert!(
+        matches!(result, Err(Failure::Tx(TxError::UnexpectedRollback))),
+        "{result:?}"
+    );
+    assert_eq!(store.committed().await?, Vec::<String>::new());
+    Ok(())
 }
 
-each_backend! {
-    /// A Nested scope that succeeds is part of the outer transaction: it commits with it, and
-    /// rolls back with it.
-    async fn nested_success_commits_and_rolls_back_with_the_outer(store, sqlite) {
-        let tm = &store.manager;
-        tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-            store.insert(ctx, "outer").await?;
-            tm.run(ctx, with(Propagation::Nested), async |ctx| store.insert(ctx, "inner").await).await?;
-            Ok::<_, Failure>(())
-        })
-        .await?;
-        assert_eq!(store.committed().await?, ["outer", "inner"]);
-
-        let failed = tm
-            .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-                tm.run(ctx, with(Propagation::Nested), async |ctx| store.insert(ctx, "released").await).await?;
-                Err::<(), _>(Failure::Boom("outer"))
+/// Nested: a savepoint. The inner failure rolls back to it; the outer work commits.
+#[rstest]
+#[tokio::test]
+async fn nested_failure_rolls_back_to_its_savepoint_and_the_outer_commits<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+        store.insert(ctx, "outer").await?;
+        let inner = tm
+            .run(ctx, with(Propagation::Nested), async |ctx| {
+                store.insert(ctx, "inner").await?;
+                Err::<(), _>(Failure::Boom("inner"))
             })
             .await;
-        assert!(failed.is_err());
-        assert_eq!(store.committed().await?, ["outer", "inner"], "the released savepoint rolled back with its transaction");
-        Ok(())
-    }
+        assert!(matches!(inner, Err(Failure::Boom("inner"))));
+        assert_eq!(
+            store.visible(ctx).await?,
+            ["outer"],
+            "the savepoint took the inner write back"
+        );
+        store.insert(ctx, "outer again").await?;
+        Ok::<_, Failure>(())
+    })
+    .await?;
+    assert_eq!(store.committed().await?, ["outer", "outer again"]);
+    Ok(())
 }
 
-each_backend! {
-    /// RequiresNew: a transaction of its own, on another connection, committed whatever the outer
-    /// one does. SQLite has a single writer: while the outer transaction holds the write lock, the
-    /// inner one cannot begin, and fails once its busy timeout runs out.
-    async fn requires_new_commits_independently_of_the_outer(store, sqlite) {
-        let tm = &store.manager;
-        if sqlite {
-            let result = tm
-                .run(&Ctx::new(), Settings::new(Propagation::Required), async |ctx| {
-                    tm.run(ctx, with(Propagation::RequiresNew), async |ctx| {
-                        store.insert(ctx, "inner").await
-                    })
-                    .await
-                })
-                .await;
-            let message = format!("{result:?}");
-            assert!(message.contains("locked") || message.contains("busy"), "{message}");
-            return Ok(());
-        }
+/// A Nested scope that succeeds is part of the outer transaction: it commits with it, and
+/// rolls back with it.
+#[rstest]
+#[tokio::test]
+async fn nested_success_commits_and_rolls_back_with_the_outer<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+        store.insert(ctx, "outer").await?;
+        tm.run(ctx, with(Propagation::Nested), async |ctx| {
+            store.insert(ctx, "inner").await
+        })
+        .await?;
+        Ok::<_, Failure>(())
+    })
+    .await?;
+    assert_eq!(store.committed().await?, ["outer", "inner"]);
+
+    let failed = tm
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+            tm.run(ctx, with(Propagation::Nested), async |ctx| {
+                store.insert(ctx, "released").await
+            })
+            .await?;
+            Err::<(), _>(Failure::Boom("outer"))
+        })
+        .await;
+    assert!(failed.is_err());
+    assert_eq!(
+        store.committed().await?,
+        ["outer", "inner"],
+        "the released savepoint rolled back with its transaction"
+    );
+    Ok(())
+}
+
+/// RequiresNew: a transaction of its own, on another connection, committed whatever the outer
+/// one does. SQLite has a single writer: while the outer transaction holds the write lock, the
+/// inner one cannot begin, and fails once its busy timeout runs out.
+#[rstest]
+#[tokio::test]
+async fn requires_new_commits_independently_of_the_outer<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let sqlite = DB::IS_SQLITE;
+    let tm = &store.manager;
+    if sqlite {
         let result = tm
-            .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-                store.insert(ctx, "outer").await?;
+            .run(&Ctx::new(), Settings::new(Propagation::Required), async |ctx| {
                 tm.run(ctx, with(Propagation::RequiresNew), async |ctx| {
-                    assert_eq!(store.visible(ctx).await?, Vec::<String>::new(), "the outer write is not visible to it");
                     store.insert(ctx, "inner").await
                 })
-                .await?;
-                assert_eq!(store.committed().await.unwrap(), ["inner"], "committed before the outer ends");
-                Err::<(), _>(Failure::Boom("outer"))
+                .await
             })
             .await;
-        assert!(matches!(result, Err(Failure::Boom("outer"))));
-        assert_eq!(store.committed().await?, ["inner"]);
-        Ok(())
+        let message = format!("{result:?}");
+        assert!(message.contains("locked") || message.contains("busy"), "{message}");
+        return Ok(());
     }
-}
-
-each_backend! {
-    /// Supports: joins a transaction if there is one, else runs without (each statement commits).
-    async fn supports_joins_if_it_can_and_otherwise_runs_without(store, sqlite) {
-        let tm = &store.manager;
-        let alone = tm
-            .run(&Ctx::new(), with(Propagation::Supports), async |ctx| {
-                assert!(!tm.in_transaction(ctx));
-                store.insert(ctx, "alone").await?;
-                Err::<(), _>(Failure::Boom("after the write"))
-            })
-            .await;
-        assert!(alone.is_err());
-        assert_eq!(store.committed().await?, ["alone"], "no transaction, nothing to roll back");
-
-        let joined = tm
-            .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-                tm.run(ctx, with(Propagation::Supports), async |ctx| store.insert(ctx, "joined").await).await?;
-                Err::<(), _>(Failure::Boom("outer"))
-            })
-            .await;
-        assert!(joined.is_err());
-        assert_eq!(store.committed().await?, ["alone"], "the joined write rolled back with the outer");
-        Ok(())
-    }
-}
-
-each_backend! {
-    /// Mandatory needs a transaction; Never refuses one.
-    async fn mandatory_needs_a_transaction_and_never_refuses_one(store, sqlite) {
-        let tm = &store.manager;
-        let mandatory = tm.run(&Ctx::new(), with(Propagation::Mandatory), async |ctx| store.insert(ctx, "m").await).await;
-        assert!(matches!(mandatory, Err(Failure::Tx(TxError::NoTransaction(Propagation::Mandatory)))), "{mandatory:?}");
-
-        let never = tm
-            .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-                tm.run(ctx, with(Propagation::Never), async |ctx| store.insert(ctx, "n").await).await
-            })
-            .await;
-        assert!(matches!(never, Err(Failure::Tx(TxError::ExistingTransaction))), "{never:?}");
-
-        tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
-            tm.run(ctx, with(Propagation::Mandatory), async |ctx| store.insert(ctx, "joined").await).await
-        })
-        .await?;
-        tm.run(&Ctx::new(), with(Propagation::Never), async |ctx| store.insert(ctx, "without").await).await?;
-        assert_eq!(store.committed().await?, ["joined", "without"]);
-        Ok(())
-    }
-}
-
-each_backend! {
-    /// NotSupported suspends the outer transaction: the code inside runs on another connection,
-    /// outside it, and does not see its uncommitted writes.
-    async fn not_supported_runs_outside_the_open_transaction(store, sqlite) {
-        let tm = &store.manager;
-        tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+    let result = tm
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
             store.insert(ctx, "outer").await?;
-            let seen = tm
-                .run(ctx, with(Propagation::NotSupported), async |ctx| {
-                    assert!(!tm.in_transaction(ctx));
-                    store.visible(ctx).await
-                })
-                .await?;
-            assert_eq!(seen, Vec::<String>::new());
-            assert!(tm.in_transaction(ctx), "the outer transaction is back after the inner scope");
-            Ok::<_, Failure>(())
+            tm.run(ctx, with(Propagation::RequiresNew), async |ctx| {
+                assert_eq!(
+                    store.visible(ctx).await?,
+                    Vec::<String>::new(),
+                    "the outer write is not visible to it"
+                );
+                store.insert(ctx, "inner").await
+            })
+            .await?;
+            assert_eq!(
+                store.committed().await.unwrap(),
+                ["inner"],
+                "committed before the outer ends"
+            );
+            Err::<(), _>(Failure::Boom("outer"))
         })
-        .await?;
-        assert_eq!(store.committed().await?, ["outer"]);
-        Ok(())
-    }
+        .await;
+    assert!(matches!(result, Err(Failure::Boom("outer"))));
+    assert_eq!(store.committed().await?, ["inner"]);
+    Ok(())
+}
+
+/// Supports: joins a transaction if there is one, else runs without (each statement commits).
+#[rstest]
+#[tokio::test]
+async fn supports_joins_if_it_can_and_otherwise_runs_without<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let alone = tm
+        .run(&Ctx::new(), with(Propagation::Supports), async |ctx| {
+            assert!(!tm.in_transaction(ctx));
+            store.insert(ctx, "alone").await?;
+            Err::<(), _>(Failure::Boom("after the write"))
+        })
+        .await;
+    assert!(alone.is_err());
+    assert_eq!(
+        store.committed().await?,
+        ["alone"],
+        "no transaction, nothing to roll back"
+    );
+
+    let joined = tm
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+            tm.run(ctx, with(Propagation::Supports), async |ctx| {
+                store.insert(ctx, "joined").await
+            })
+            .await?;
+            Err::<(), _>(Failure::Boom("outer"))
+        })
+        .await;
+    assert!(joined.is_err());
+    assert_eq!(
+        store.committed().await?,
+        ["alone"],
+        "the joined write rolled back with the outer"
+    );
+    Ok(())
+}
+
+/// Mandatory needs a transaction; Never refuses one.
+#[rstest]
+#[tokio::test]
+async fn mandatory_needs_a_transaction_and_never_refuses_one<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    let mandatory = tm
+        .run(&Ctx::new(), with(Propagation::Mandatory), async |ctx| {
+            store.insert(ctx, "m").await
+        })
+        .await;
+    assert!(
+        matches!(
+            mandatory,
+            Err(Failure::Tx(TxError::NoTransaction(Propagation::Mandatory)))
+        ),
+        "{mandatory:?}"
+    );
+
+    let never = tm
+        .run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+            tm.run(ctx, with(Propagation::Never), async |ctx| store.insert(ctx, "n").await)
+                .await
+        })
+        .await;
+    assert!(
+        matches!(never, Err(Failure::Tx(TxError::ExistingTransaction))),
+        "{never:?}"
+    );
+
+    tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+        tm.run(ctx, with(Propagation::Mandatory), async |ctx| {
+            store.insert(ctx, "joined").await
+        })
+        .await
+    })
+    .await?;
+    tm.run(&Ctx::new(), with(Propagation::Never), async |ctx| {
+        store.insert(ctx, "without").await
+    })
+    .await?;
+    assert_eq!(store.committed().await?, ["joined", "without"]);
+    Ok(())
+}
+
+/// NotSupported suspends the outer transaction: the code inside runs on another connection,
+/// outside it, and does not see its uncommitted writes.
+#[rstest]
+#[tokio::test]
+async fn not_supported_runs_outside_the_open_transaction<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    tm.run(&Ctx::new(), with(Propagation::Required), async |ctx| {
+        store.insert(ctx, "outer").await?;
+        let seen = tm
+            .run(ctx, with(Propagation::NotSupported), async |ctx| {
+                assert!(!tm.in_transaction(ctx));
+                store.visible(ctx).await
+            })
+            .await?;
+        assert_eq!(seen, Vec::<String>::new());
+        assert!(
+            tm.in_transaction(ctx),
+            "the outer transaction is back after the inner scope"
+        );
+        Ok::<_, Failure>(())
+    })
+    .await?;
+    assert_eq!(store.committed().await?, ["outer"]);
+    Ok(())
 }
 
 /// Two managers for two databases, side by side in one context: each repository finds its own
 /// transaction, and each transaction commits or rolls back on its own.
 #[tokio::test]
 async fn two_managers_for_two_databases_keep_their_transactions_apart() -> anyhow::Result<()> {
-    let postgres = crate::support::Store::<sqlx::Postgres>::new().await?;
-    let mysql = crate::support::Store::<sqlx::MySql>::new().await?;
+    let postgres = Store::new(Postgres).await?;
+    let mysql = Store::new(MySql).await?;
     let (pg, my) = (&postgres.manager, &mysql.manager);
 
     let result = pg

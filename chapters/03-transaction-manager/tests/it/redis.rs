@@ -18,7 +18,7 @@ async fn writes_to_several_keys_land_together_or_not_at_all() -> anyhow::Result<
     let (balance, order) = (keys.key("balance"), keys.key("order"));
 
     let failed = tm
-        .run(&Ctx::new(), Settings::default(), &[], async |ctx| {
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
             tm.write(ctx, set(&balance, 90)).await?;
             tm.write(ctx, set(&order, 1)).await?;
             Err::<(), _>(Failure::Boom("after both writes"))
@@ -27,7 +27,7 @@ async fn writes_to_several_keys_land_together_or_not_at_all() -> anyhow::Result<
     assert!(matches!(failed, Err(Failure::Boom(_))));
     assert!(keys.keys().await?.is_empty(), "a failed scope sends nothing");
 
-    tm.run(&Ctx::new(), Settings::default(), &[], async |ctx| {
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
         tm.write(ctx, set(&balance, 90)).await?;
         let seen_meanwhile: Option<i64> = keys.connection().get(&balance).await.map_err(test_command_failed)?;
         assert_eq!(seen_meanwhile, None, "queued writes are invisible until EXEC");
@@ -50,7 +50,7 @@ async fn a_watched_key_changed_meanwhile_is_a_conflict_and_nothing_is_written() 
     let _: () = someone_else.set(&stock, 1).await?;
 
     let result = tm
-        .run(&Ctx::new(), Settings::default(), &[&stock], async |ctx| {
+        .run_watching(&Ctx::new(), Settings::default(), &[&stock], async |ctx| {
             let left: i64 = tm.read(ctx, redis::cmd("GET").arg(&stock).to_owned()).await?;
             // Between our read and our EXEC, another client takes the last one.
             let _: () = someone_else.set(&stock, 0).await.map_err(test_command_failed)?;
@@ -82,16 +82,12 @@ async fn an_inner_required_scope_joins_and_nested_is_refused() -> anyhow::Result
     let tm = RedisManager::new(keys.client().clone());
     let (a, b) = (keys.key("a"), keys.key("b"));
 
-    tm.run(&Ctx::new(), Settings::default(), &[], async |ctx| {
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
         tm.write(ctx, set(&a, 1)).await?;
-        tm.run(ctx, Settings::default(), &[], async |ctx| {
-            tm.write(ctx, set(&b, 2)).await
-        })
-        .await?;
+        tm.run(ctx, Settings::default(), async |ctx| tm.write(ctx, set(&b, 2)).await)
+            .await?;
         let nested = tm
-            .run(ctx, Settings::new(Propagation::Nested), &[], async |_| {
-                Ok::<_, Failure>(())
-            })
+            .run(ctx, Settings::new(Propagation::Nested), async |_| Ok::<_, Failure>(()))
             .await;
         assert!(
             matches!(nested, Err(Failure::Tx(TxError::NestedUnsupported))),
@@ -134,11 +130,12 @@ async fn through_the_transaction_manager_trait_writes_still_land_together() -> a
             Ok(())
         })
     };
-    let failed = tm.within(&Ctx::new(), Settings::default(), scope(true)).await;
+    // The trait's `run`, named in full: on the concrete type, `tm.run` is the inherent method.
+    let failed = TransactionManager::run(&*tm, &Ctx::new(), Settings::default(), scope(true)).await;
     assert!(matches!(failed, Err(Failure::Boom(_))));
     assert!(keys.keys().await?.is_empty(), "a failed scope sends nothing");
 
-    tm.within(&Ctx::new(), Settings::default(), scope(false)).await?;
+    TransactionManager::run(&*tm, &Ctx::new(), Settings::default(), scope(false)).await?;
     assert_eq!(
         keys.connection().mget::<_, (i64, i64)>(&[&balance, &order]).await?,
         (90, 1)

@@ -3,75 +3,46 @@
 
 use std::sync::Arc;
 
-use ch03_transaction_manager::shop::{Shop, ShopError};
-use ch03_transaction_manager::{Ctx, Manager};
-use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
+use ch03_transaction_manager::Ctx;
+use ch03_transaction_manager::shop::{Shop, ShopError, ShopSql};
+use rstest::rstest;
+use sqlx::{MySql, Postgres, Sqlite};
 
-use crate::support::{MYSQL, POSTGRES, SQLITE};
+use crate::support::{Store, TestDb};
 
-/// Counts rows of the shop's tables: (users, messages, orders).
-macro_rules! counts {
-    ($pool:expr) => {{
-        let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one($pool)
-            .await?;
-        let messages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM messages")
-            .fetch_one($pool)
-            .await?;
-        let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders")
-            .fetch_one($pool)
-            .await?;
-        (users, messages, orders)
-    }};
+/// A shop on a fresh database of `DB`'s, with a product (id 1, a teapot) 3 in stock.
+async fn shop<DB: TestDb + ShopSql>(backend: DB) -> anyhow::Result<(Shop<DB>, Store<DB>)> {
+    let store = Store::new(backend).await?;
+    let shop = Shop::new(Arc::new(store.manager.clone()));
+    shop.products().add(&Ctx::new(), 1, "teapot", 3).await?;
+    Ok((shop, store))
 }
 
-/// One test body for the shop on PostgreSQL, MariaDB and SQLite.
-macro_rules! shop_test {
-    ($name:ident, |$shop:ident, $pool:ident| $body:block) => {
-        mod $name {
-            use super::*;
-
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                let db = PgDatabase::new(&POSTGRES).await?;
-                let $pool = db.pool();
-                let $shop = Shop::<sqlx::Postgres>::new(Arc::new(Manager::new($pool.clone())));
-                $shop.products().add(&Ctx::new(), 1, "teapot", 3).await?;
-                $body
-            }
-
-            #[tokio::test]
-            async fn mysql() -> anyhow::Result<()> {
-                let db = MySqlDatabase::new(&MYSQL).await?;
-                let $pool = db.pool();
-                let $shop = Shop::<sqlx::MySql>::new(Arc::new(Manager::new($pool.clone())));
-                $shop.products().add(&Ctx::new(), 1, "teapot", 3).await?;
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                let db = SqliteDatabase::file(&SQLITE, 3, std::time::Duration::from_secs(5)).await?;
-                let $pool = db.pool();
-                let $shop = Shop::<sqlx::Sqlite>::new(Arc::new(Manager::new($pool.clone())));
-                $shop.products().add(&Ctx::new(), 1, "teapot", 3).await?;
-                $body
-            }
-        }
-    };
-}
-
-shop_test!(register_saves_the_user_and_its_message_together, |shop, pool| {
+#[rstest]
+#[tokio::test]
+async fn register_saves_the_user_and_its_message_together<DB: TestDb + ShopSql>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let (shop, store) = shop(backend).await?;
     shop.register(&Ctx::new(), "ada@example.com").await?;
-    assert_eq!(counts!(pool), (1, 1, 0));
+    assert_eq!(store.shop_counts().await?, (1, 1, 0));
 
     let taken = shop.register(&Ctx::new(), "ada@example.com").await;
     assert!(matches!(taken, Err(ShopError::EmailTaken(_))), "{taken:?}");
-    assert_eq!(counts!(pool), (1, 1, 0), "no message for a registration that failed");
+    assert_eq!(
+        store.shop_counts().await?,
+        (1, 1, 0),
+        "no message for a registration that failed"
+    );
     Ok(())
-});
+}
 
-shop_test!(buy_writes_off_the_stock_and_creates_the_order_together, |shop, pool| {
+#[rstest]
+#[tokio::test]
+async fn buy_writes_off_the_stock_and_creates_the_order_together<DB: TestDb + ShopSql>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let (shop, store) = shop(backend).await?;
     let user = shop.register(&Ctx::new(), "ada@example.com").await?;
     shop.buy(&Ctx::new(), user, 1, 2).await?;
     assert_eq!(shop.products().stock(&Ctx::new(), 1).await?, 1);
@@ -82,17 +53,22 @@ shop_test!(buy_writes_off_the_stock_and_creates_the_order_together, |shop, pool|
         "{short:?}"
     );
     assert_eq!(shop.products().stock(&Ctx::new(), 1).await?, 1);
-    assert_eq!(counts!(pool), (1, 1, 1));
+    assert_eq!(store.shop_counts().await?, (1, 1, 1));
     Ok(())
-});
+}
 
 // ANCHOR: quick_purchase_test
-shop_test!(a_quick_purchase_failing_at_the_buy_step_leaves_no_user, |shop, pool| {
+#[rstest]
+#[tokio::test]
+async fn a_quick_purchase_failing_at_the_buy_step_leaves_no_user<DB: TestDb + ShopSql>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let (shop, store) = shop(backend).await?;
     let failed = shop.quick_purchase(&Ctx::new(), "bob@example.com", 1, 5).await;
 
     assert!(matches!(failed, Err(ShopError::OutOfStock { .. })), "{failed:?}");
     assert_eq!(
-        counts!(pool),
+        store.shop_counts().await?,
         (0, 0, 0),
         "the registration rolled back with the purchase"
     );
@@ -100,8 +76,8 @@ shop_test!(a_quick_purchase_failing_at_the_buy_step_leaves_no_user, |shop, pool|
 
     let (user, order) = shop.quick_purchase(&Ctx::new(), "bob@example.com", 1, 3).await?;
     assert!(user > 0 && order > 0);
-    assert_eq!(counts!(pool), (1, 1, 1));
+    assert_eq!(store.shop_counts().await?, (1, 1, 1));
     assert_eq!(shop.products().stock(&Ctx::new(), 1).await?, 0);
     Ok(())
-});
+}
 // ANCHOR_END: quick_purchase_test

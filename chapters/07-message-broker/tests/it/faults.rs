@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use ch03_transaction_manager::{Ctx, Manager};
+use ch03_transaction_manager::{Ctx, SqlManager};
 use ch07_message_broker::{Backoff, OutboxStore, Publisher, Relay, RelayConfig, Welcome};
 use harness::crash::ChildTest;
 use harness::fault::FaultProxy;
@@ -103,7 +103,7 @@ async fn relay_child_publishes_and_deletes() -> anyhow::Result<()> {
     let (outbox, kafka, topic, _own) = match (std::env::var(OUTBOX_URL), std::env::var(TOPIC)) {
         (Ok(url), Ok(topic)) => {
             let pool = sqlx::PgPool::connect(&url).await?;
-            let outbox = ch07_message_broker::Outbox::new(Manager::new(pool));
+            let outbox = ch07_message_broker::Outbox::new(SqlManager::new(pool));
             (outbox, KafkaScope::new().await?, topic, None)
         }
         _ => {
@@ -167,7 +167,7 @@ async fn with_the_consumers_database_cut_no_offset_moves_and_every_effect_happen
         .acquire_timeout(Duration::from_secs(2))
         .connect(&through_proxy)
         .await?;
-    let tm = Manager::new(pool);
+    let tm = SqlManager::new(pool);
 
     publisher.publish(&(0..10).map(event).collect::<Vec<_>>()).await?;
     let first = consumer(&kafka, &topic, "welcome", &tm, Welcome)?;

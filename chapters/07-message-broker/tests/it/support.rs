@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ch03_transaction_manager::{Dialect, Manager};
+use ch03_transaction_manager::{Dialect, SqlManager};
 use ch07_message_broker::consumer::committed_offsets;
 use ch07_message_broker::inbox::{self, Effect};
 use ch07_message_broker::{Backoff, Event, EventConsumer, Inbox, KafkaPublisher, Outbox, Retry, Users};
@@ -16,7 +16,7 @@ pub use ch07_message_broker::migrations::{MYSQL, POSTGRES, SQLITE};
 
 /// The users service on one database: its manager, its use cases, its outbox.
 pub struct Publishing<DB: Dialect> {
-    pub tm: Manager<DB>,
+    pub tm: SqlManager<DB>,
     pub users: Users<DB>,
     /// The database's URL, for a child process (PostgreSQL only).
     pub url: Option<String>,
@@ -28,7 +28,7 @@ where
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
 {
     fn with(pool: sqlx::Pool<DB>, database: impl std::any::Any + Send + Sync) -> Self {
-        let tm = Manager::new(pool);
+        let tm = SqlManager::new(pool);
         Self {
             users: Users::new(tm.clone()),
             tm,
@@ -115,13 +115,13 @@ macro_rules! each_backend {
 /// A consuming service's own database (PostgreSQL), with its manager.
 pub struct Consuming {
     pub db: PgDatabase,
-    pub tm: Manager<Postgres>,
+    pub tm: SqlManager<Postgres>,
 }
 
 impl Consuming {
     pub async fn postgres() -> anyhow::Result<Self> {
         let db = PgDatabase::new(&inbox::migrations::POSTGRES).await?;
-        let tm = Manager::new(db.pool().clone());
+        let tm = SqlManager::new(db.pool().clone());
         Ok(Self { db, tm })
     }
 
@@ -151,7 +151,7 @@ pub fn consumer<E: Effect<Postgres>>(
     scope: &KafkaScope,
     topic: &str,
     group: &str,
-    tm: &Manager<Postgres>,
+    tm: &SqlManager<Postgres>,
     effect: E,
 ) -> anyhow::Result<EventConsumer<Retry<Inbox<Postgres, E>>>> {
     let inbox = Inbox::new(tm.clone(), group, effect);

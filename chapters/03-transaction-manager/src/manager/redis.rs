@@ -21,7 +21,8 @@ use tokio::sync::Mutex;
 
 use crate::ctx::{Ctx, Frame, ManagerId};
 use crate::error::TxError;
-use crate::settings::{Propagation, Settings};
+use crate::manager::propagation::{Decision, decide};
+use crate::settings::Settings;
 
 /// Manages transactions on one Redis server. A clone manages the same transactions.
 #[derive(Clone)]
@@ -49,9 +50,23 @@ impl RedisManager {
     }
 
     // ANCHOR: redis_run
-    /// Runs `body` in a Redis transaction, watching `watch` (may be empty): its queued writes are
-    /// executed atomically when it succeeds, and dropped when it fails.
+    /// Runs `body` in a Redis transaction: its queued writes are executed atomically when it
+    /// succeeds, and dropped when it fails.
     pub async fn run<T, E>(
+        &self,
+        ctx: &Ctx,
+        settings: Settings,
+        body: impl AsyncFnOnce(&Ctx) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<TxError>,
+    {
+        self.run_watching(ctx, settings, &[], body).await
+    }
+
+    /// The same, watching `watch`: if one of those keys changes before `EXEC`, nothing is written
+    /// and the scope fails with [`TxError::WatchConflict`].
+    pub async fn run_watching<T, E>(
         &self,
         ctx: &Ctx,
         settings: Settings,
@@ -66,10 +81,8 @@ impl RedisManager {
                 TxError::Incompatible("Redis transactions take no isolation, read-only or timeout".into()).into(),
             );
         }
-        let current = self.transaction(ctx);
-        match (settings.propagation, current) {
-            (Propagation::Nested, _) => Err(TxError::NestedUnsupported.into()),
-            (Propagation::Required | Propagation::Supports | Propagation::Mandatory, Some(transaction)) => {
+        match decide(settings.propagation, self.transaction(ctx))? {
+            Decision::Join(transaction) => {
                 if !watch.is_empty() {
                     let mut connection = transaction.connection.lock().await;
                     redis::cmd("WATCH")
@@ -80,12 +93,9 @@ impl RedisManager {
                 }
                 body(ctx).await
             }
-            (Propagation::Mandatory, None) => Err(TxError::NoTransaction(Propagation::Mandatory).into()),
-            (Propagation::Never, Some(_)) => Err(TxError::ExistingTransaction.into()),
-            (Propagation::Supports | Propagation::Never | Propagation::NotSupported, _) => {
-                body(&ctx.with(self.id, Frame::Suspended)).await
-            }
-            (Propagation::Required | Propagation::RequiresNew, _) => self.begin_and_run(ctx, watch, body).await,
+            Decision::Savepoint(_) => Err(TxError::NestedUnsupported.into()),
+            Decision::Begin => self.begin_and_run(ctx, watch, body).await,
+            Decision::Suspend => body(&ctx.with(self.id, Frame::Suspended)).await,
         }
     }
     // ANCHOR_END: redis_run

@@ -1,6 +1,7 @@
 //! What differs between databases when beginning and ending a transaction.
 
-use sqlx::{MySql, Postgres, Sqlite};
+use futures::future::BoxFuture;
+use sqlx::{AssertSqlSafe, Database, Executor, MySql, Postgres, Sqlite};
 
 use crate::error::TxError;
 use crate::settings::Isolation;
@@ -21,9 +22,31 @@ pub trait Dialect: sqlx::Database {
     fn before_end(_read_only: bool) -> Option<&'static str> {
         None
     }
+
+    /// Runs one statement on a connection of this database (every impl calls [`execute_on`]).
+    ///
+    /// This is here, and not a bound `for<'c> &'c mut DB::Connection: Executor<'c>` on the
+    /// manager, because Rust does not carry such a bound from a trait to its users: every generic
+    /// use case over the manager would have to repeat it.
+    fn execute<'c>(connection: &'c mut Self::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>>;
+}
+
+/// [`Dialect::execute`] for any database whose connections execute queries, which is all of them.
+fn execute_on<'c, DB>(connection: &'c mut DB::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>>
+where
+    DB: Database,
+    for<'e> &'e mut DB::Connection: Executor<'e, Database = DB>,
+{
+    // Only the manager's own statements come here: BEGIN variants, SAVEPOINT with its counter.
+    let statement = AssertSqlSafe(statement.to_owned());
+    Box::pin(async move { sqlx::raw_sql(statement).execute(connection).await.map(|_| ()) })
 }
 
 impl Dialect for Postgres {
+    fn execute<'c>(connection: &'c mut Self::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+        execute_on::<Self>(connection, statement)
+    }
+
     fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
         let mut statement = String::from("BEGIN");
         if let Some(isolation) = isolation {
@@ -36,6 +59,10 @@ impl Dialect for Postgres {
 }
 
 impl Dialect for MySql {
+    fn execute<'c>(connection: &'c mut Self::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+        execute_on::<Self>(connection, statement)
+    }
+
     fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
         // MySQL sets the isolation of the *next* transaction with a statement of its own, sent
         // in the same round trip.
@@ -52,6 +79,10 @@ impl Dialect for MySql {
 }
 
 impl Dialect for Sqlite {
+    fn execute<'c>(connection: &'c mut Self::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+        execute_on::<Self>(connection, statement)
+    }
+
     fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
         // SQLite transactions are serializable, always.
         match isolation {

@@ -47,7 +47,7 @@ impl<U: UseCase, TM: TransactionManager> UseCase for Transactional<U, TM> {
     fn execute(&self, ctx: &Ctx, input: U::Input) -> impl Future<Output = Result<U::Output, U::Error>> + Send {
         let inner = self.inner.clone();
         let scope = body(move |ctx| async move { inner.execute(&ctx, input).await });
-        self.manager.within(ctx, self.settings, scope)
+        self.manager.run(ctx, self.settings, scope)
     }
 }
 // ANCHOR_END: decorator

@@ -1,7 +1,7 @@
 //! The transaction manager: use cases say "this runs in a transaction", repositories find the
 //! transaction in the context, and nesting just works.
 //!
-//! A *scope* is one call to [`Manager::run`]. Several scopes can share one *physical*
+//! A *scope* is one call to [`SqlManager::run`]. Several scopes can share one *physical*
 //! transaction (one `BEGIN` ... `COMMIT` on one connection): a `Required` scope inside another
 //! joins it. Each scope has its own rollback-only marker; a `Nested` scope also has a savepoint.
 
@@ -13,23 +13,24 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use futures::future::BoxFuture;
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Executor, Pool, Transaction};
+use sqlx::{AssertSqlSafe, Pool, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
 use crate::ctx::{Ctx, Frame, ManagerId};
-use crate::dialect::Dialect;
 use crate::error::{Doing, TxError};
+use crate::manager::dialect::Dialect;
+use crate::manager::propagation::{Decision, decide};
 use crate::settings::{Isolation, Propagation, Settings};
 
 /// Manages the transactions of one database. Cloning it is cheap, and a clone manages the same
 /// transactions.
-pub struct Manager<DB: Dialect> {
+pub struct SqlManager<DB: Dialect> {
     pool: Pool<DB>,
     id: ManagerId,
 }
 
-impl<DB: Dialect> Clone for Manager<DB> {
+impl<DB: Dialect> Clone for SqlManager<DB> {
     fn clone(&self) -> Self {
         Self {
             pool: self.pool.clone(),
@@ -124,11 +125,7 @@ impl<DB: sqlx::Database> DerefMut for Conn<DB> {
     }
 }
 
-impl<DB> Manager<DB>
-where
-    DB: Dialect,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
+impl<DB: Dialect> SqlManager<DB> {
     pub fn new(pool: Pool<DB>) -> Self {
         Self {
             pool,
@@ -207,20 +204,11 @@ where
     where
         E: From<TxError>,
     {
-        let current = self.scope(ctx);
-        match (settings.propagation, current) {
-            (Propagation::Required | Propagation::Supports | Propagation::Mandatory, Some(scope)) => {
-                self.join(ctx, scope, settings, body).await
-            }
-            (Propagation::Nested, Some(scope)) => self.savepoint(ctx, scope, settings, body).await,
-            (Propagation::Required | Propagation::Nested | Propagation::RequiresNew, _) => {
-                self.begin_and_run(ctx, settings, body).await
-            }
-            (Propagation::Mandatory, None) => Err(TxError::NoTransaction(Propagation::Mandatory).into()),
-            (Propagation::Never, Some(_)) => Err(TxError::ExistingTransaction.into()),
-            (Propagation::Supports | Propagation::Never | Propagation::NotSupported, _) => {
-                body(&ctx.with(self.id, Frame::Suspended)).await
-            }
+        match decide(settings.propagation, self.scope(ctx))? {
+            Decision::Join(scope) => self.join(ctx, scope, settings, body).await,
+            Decision::Savepoint(scope) => self.savepoint(ctx, scope, settings, body).await,
+            Decision::Begin => self.begin_and_run(ctx, settings, body).await,
+            Decision::Suspend => body(&ctx.with(self.id, Frame::Suspended)).await,
         }
     }
     // ANCHOR_END: run
@@ -328,8 +316,7 @@ where
             .await
             .doing("beginning a transaction")?;
         if let Some(statement) = DB::after_begin(settings.read_only) {
-            sqlx::raw_sql(statement)
-                .execute(&mut *transaction)
+            DB::execute(&mut *transaction, statement)
                 .await
                 .doing("setting up the transaction")?;
         }
@@ -369,8 +356,7 @@ where
             return Err(TxError::Finished);
         };
         if let Some(statement) = DB::before_end(physical.read_only) {
-            sqlx::raw_sql(statement)
-                .execute(&mut *transaction)
+            DB::execute(&mut *transaction, statement)
                 .await
                 .doing("cleaning up the transaction")?;
         }
@@ -398,7 +384,7 @@ where
         Box::pin(async move {
             // Both are best effort: if they fail, the connection is broken and sqlx discards it.
             if let Some(statement) = DB::before_end(true) {
-                let _ = sqlx::raw_sql(statement).execute(&mut *transaction).await;
+                let _ = DB::execute(&mut *transaction, statement).await;
             }
             let _ = transaction.rollback().await;
         })
@@ -414,10 +400,7 @@ where
     async fn execute(&self, physical: &Physical<DB>, statement: String, doing: &'static str) -> Result<(), TxError> {
         let mut guard = physical.transaction.lock().await;
         let transaction = guard.as_mut().ok_or(TxError::Finished)?;
-        sqlx::raw_sql(AssertSqlSafe(statement))
-            .execute(&mut **transaction)
-            .await
-            .doing(doing)?;
+        DB::execute(&mut **transaction, &statement).await.doing(doing)?;
         Ok(())
     }
 }
