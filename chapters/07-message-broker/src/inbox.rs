@@ -10,7 +10,7 @@
 //! and `event_counts` (analytics: a counter per event type, which a duplicate would inflate).
 
 use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
-use sqlx::{Postgres, Sqlite};
+use sqlx::{Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Type};
 
 use crate::event::Event;
 
@@ -87,75 +87,111 @@ pub struct Welcome;
 /// Analytics: how many events of each type.
 pub struct CountByType;
 
-/// PostgreSQL and SQLite share the consumer's SQL, `ON CONFLICT` included.
-macro_rules! inbox_on {
-    ($db:ty) => {
-        // ANCHOR: process
-        impl<E: Effect<$db>> Process for Inbox<$db, E> {
-            async fn process(&self, event: &Event) -> Result<Processed, HandlerError> {
-                self.tm
-                    .run(&Ctx::new(), Settings::default(), async |ctx| {
-                        let first_time = {
-                            let mut conn = self.tm.connection(ctx).await?;
-                            sqlx::query(
-                                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) \
-                                 ON CONFLICT DO NOTHING",
-                            )
-                            .bind(&self.consumer)
-                            .bind(event.id.to_string())
-                            .execute(&mut *conn)
-                            .await?
-                            .rows_affected()
-                                == 1
-                        };
-                        if !first_time {
-                            return Ok(Processed::Duplicate);
-                        }
-                        self.effect.apply(&self.tm, ctx, event).await?;
-                        Ok(Processed::Applied)
-                    })
-                    .await
-            }
-        }
-        // ANCHOR_END: process
-
-        impl Effect<$db> for Welcome {
-            async fn apply(&self, tm: &SqlManager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
-                let field = |name: &str| {
-                    event.payload[name]
-                        .as_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| HandlerError::Rejected(format!("{} {} has no {name}", event.kind, event.id)))
+// ANCHOR: process
+impl<DB: InboxDb, E: Effect<DB>> Process for Inbox<DB, E> {
+    async fn process(&self, event: &Event) -> Result<Processed, HandlerError> {
+        self.tm
+            .run(&Ctx::new(), Settings::default(), async |ctx| {
+                let first_time = {
+                    let mut conn = self.tm.connection(ctx).await?;
+                    DB::record_processed(&mut conn, &self.consumer, &event.id.to_string()).await?
                 };
-                let (user, email) = (field("user_id")?, field("email")?);
-                let mut conn = tm.connection(ctx).await?;
-                sqlx::query("INSERT INTO welcomes (user_id, email) VALUES ($1, $2)")
-                    .bind(user)
-                    .bind(email)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            }
-        }
+                if !first_time {
+                    return Ok(Processed::Duplicate);
+                }
+                self.effect.apply(&self.tm, ctx, event).await?;
+                Ok(Processed::Applied)
+            })
+            .await
+    }
+}
+// ANCHOR_END: process
 
-        impl Effect<$db> for CountByType {
-            async fn apply(&self, tm: &SqlManager<$db>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
-                let mut conn = tm.connection(ctx).await?;
-                sqlx::query(
-                    "INSERT INTO event_counts (kind, seen) VALUES ($1, 1) \
-                     ON CONFLICT (kind) DO UPDATE SET seen = event_counts.seen + 1",
-                )
-                .bind(&event.kind)
-                .execute(&mut *conn)
-                .await?;
-                Ok(())
-            }
-        }
-    };
+impl<DB: InboxDb> Effect<DB> for Welcome {
+    async fn apply(&self, tm: &SqlManager<DB>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
+        let field = |name: &str| {
+            event.payload[name]
+                .as_str()
+                .ok_or_else(|| HandlerError::Rejected(format!("{} {} has no {name}", event.kind, event.id)))
+        };
+        let (user, email) = (field("user_id")?, field("email")?);
+        let mut conn = tm.connection(ctx).await?;
+        Ok(DB::insert_welcome(&mut conn, user, email).await?)
+    }
 }
 
-inbox_on!(Postgres);
-inbox_on!(Sqlite);
+impl<DB: InboxDb> Effect<DB> for CountByType {
+    async fn apply(&self, tm: &SqlManager<DB>, ctx: &Ctx, event: &Event) -> Result<(), HandlerError> {
+        let mut conn = tm.connection(ctx).await?;
+        Ok(DB::count_event(&mut conn, &event.kind).await?)
+    }
+}
+
+/// A database the consumers can keep their records in: one whose SQL has `INSERT ... ON
+/// CONFLICT`, which PostgreSQL and SQLite share (MySQL's `INSERT IGNORE` and `ON DUPLICATE KEY`
+/// behave differently; the chapter's consumers run on PostgreSQL).
+pub trait InboxSql: ch03_transaction_manager::Dialect {}
+impl InboxSql for Postgres {}
+impl InboxSql for Sqlite {}
+
+/// The consumers' statements, run on the connection of the caller's transaction. Written once;
+/// the `where` clause is what sqlx must know of a database to run them.
+pub trait InboxDb: InboxSql {
+    /// Records that `consumer` processed `event_id`; false when it already had.
+    fn record_processed(
+        conn: &mut Self::Connection,
+        consumer: &str,
+        event_id: &str,
+    ) -> impl Future<Output = sqlx::Result<bool>> + Send;
+    fn insert_welcome(
+        conn: &mut Self::Connection,
+        user: &str,
+        email: &str,
+    ) -> impl Future<Output = sqlx::Result<()>> + Send;
+    fn count_event(conn: &mut Self::Connection, kind: &str) -> impl Future<Output = sqlx::Result<()>> + Send;
+}
+
+impl<DB> InboxDb for DB
+where
+    DB: InboxSql,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Decode<'q, DB> + Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    async fn record_processed(conn: &mut DB::Connection, consumer: &str, event_id: &str) -> sqlx::Result<bool> {
+        // RETURNING says whether the row went in: sqlx has no database-independent row count.
+        let inserted: Option<String> = sqlx::query_scalar(
+            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(consumer)
+        .bind(event_id)
+        .fetch_optional(conn)
+        .await?;
+        Ok(inserted.is_some())
+    }
+
+    async fn insert_welcome(conn: &mut DB::Connection, user: &str, email: &str) -> sqlx::Result<()> {
+        sqlx::query("INSERT INTO welcomes (user_id, email) VALUES ($1, $2)")
+            .bind(user)
+            .bind(email)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+
+    async fn count_event(conn: &mut DB::Connection, kind: &str) -> sqlx::Result<()> {
+        sqlx::query(
+            "INSERT INTO event_counts (kind, seen) VALUES ($1, 1) \
+             ON CONFLICT (kind) DO UPDATE SET seen = event_counts.seen + 1",
+        )
+        .bind(kind)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
 
 /// The consumer's migrations: its own database, not the publisher's.
 pub mod migrations {

@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod outbox;
 pub mod publisher;
 pub mod relay;
+pub mod sql;
 #[cfg(feature = "tour")]
 pub mod tour;
 pub mod users;

@@ -11,11 +11,11 @@
 
 use ch03_transaction_manager::{Ctx, Isolation, Settings, SqlManager, TxError};
 use chrono::{DateTime, Utc};
-use sqlx::{MySql, Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 use crate::event::Event;
 use crate::publisher::{PublishError, Publisher};
+use crate::sql::{ChapterSql, EventDb, OutboxRow};
 
 /// How many shards the outbox has (rows of `outbox_shards`). An aggregate's events are all in
 /// one shard; relays side by side take different shards.
@@ -73,19 +73,27 @@ pub trait OutboxStore: Send + Sync + 'static {
 }
 
 /// The outbox table of one database.
-pub struct Outbox<DB: ch03_transaction_manager::Dialect> {
+pub struct Outbox<DB: EventDb> {
     tm: SqlManager<DB>,
 }
 
-impl<DB: ch03_transaction_manager::Dialect> Outbox<DB> {
+impl<DB: EventDb> Outbox<DB> {
     pub fn new(tm: SqlManager<DB>) -> Self {
         Self { tm }
     }
+
+    // ANCHOR: add
+    /// Writes `event` in the transaction `ctx` is in: it will be published if, and only if, that
+    /// transaction commits.
+    pub async fn add(&self, ctx: &Ctx, event: &Event) -> Result<(), RelayError> {
+        let mut conn = self.tm.connection(ctx).await?;
+        DB::insert_event(&mut conn, event).await?;
+        Ok(())
+    }
+    // ANCHOR_END: add
 }
 
-type Row = (i64, String, String, String, DateTime<Utc>, String);
-
-fn event_of((seq, id, kind, aggregate_id, occurred_at, payload): Row) -> Result<(i64, Event), RelayError> {
+fn event_of((seq, id, kind, aggregate_id, occurred_at, payload): OutboxRow) -> Result<(i64, Event), RelayError> {
     let corrupt = |error: String| RelayError::CorruptRow { seq, error };
     Ok((
         seq,
@@ -99,139 +107,64 @@ fn event_of((seq, id, kind, aggregate_id, occurred_at, payload): Row) -> Result<
     ))
 }
 
-/// Each database's statements; the code that runs them is written once, in `outbox_on!`.
-///
-/// A relay claims a shard in two steps: it lists the shards that have events, oldest first,
-/// without locking anything, then locks the first one no other relay holds, by its key. One
-/// locking statement with the ordering in it would be shorter, but InnoDB (MariaDB, MySQL) locks
-/// every row a locking read examines, not only the one it returns: it would lock every shard with
-/// events, and relays side by side would find nothing left to take.
-mod sql {
-    /// Shards with events waiting, the one with the oldest event first.
-    pub const CANDIDATES: &str = "SELECT shard FROM outbox GROUP BY shard ORDER BY MIN(seq)";
-    pub const LAG: &str = "SELECT COUNT(*), MIN(occurred_at) FROM outbox";
-
-    pub mod postgres {
-        pub const INSERT: &str = "INSERT INTO outbox (event_id, shard, kind, aggregate_id, occurred_at, payload) \
-                                  VALUES ($1, $2, $3, $4, $5, $6)";
-        /// Another relay's shard is skipped, not waited for.
-        pub const LOCK: &str = "SELECT shard FROM outbox_shards WHERE shard = $1 FOR UPDATE SKIP LOCKED";
-        pub const PENDING: &str = "SELECT seq, event_id, kind, aggregate_id, occurred_at, payload FROM outbox \
-                                   WHERE shard = $1 ORDER BY seq LIMIT $2";
-    }
-    pub mod mysql {
-        pub const INSERT: &str = "INSERT INTO outbox (event_id, shard, kind, aggregate_id, occurred_at, payload) \
-                                  VALUES (?, ?, ?, ?, ?, ?)";
-        pub const LOCK: &str = "SELECT shard FROM outbox_shards WHERE shard = ? FOR UPDATE SKIP LOCKED";
-        pub const PENDING: &str = "SELECT seq, event_id, kind, aggregate_id, occurred_at, payload FROM outbox \
-                                   WHERE shard = ? ORDER BY seq LIMIT ?";
-    }
-    pub mod sqlite {
-        pub use super::postgres::{INSERT, PENDING};
-        /// SQLite has no row locks: one relay at a time (see `relay_settings`).
-        pub const LOCK: &str = "SELECT shard FROM outbox_shards WHERE shard = $1";
-    }
-}
-
-macro_rules! outbox_on {
-    ($db:ty, $sql:ident, $relay_settings:expr) => {
-        impl Outbox<$db> {
-            // ANCHOR: add
-            /// Writes `event` in the transaction `ctx` is in: it will be published if, and only
-            /// if, that transaction commits.
-            pub async fn add(&self, ctx: &Ctx, event: &Event) -> Result<(), RelayError> {
+impl<DB: EventDb> OutboxStore for Outbox<DB> {
+    async fn relay_batch<P: Publisher>(&self, max: usize, publisher: &P) -> Result<usize, RelayError> {
+        self.tm
+            .run(&Ctx::new(), relay_settings::<DB>(), async |ctx| {
                 let mut conn = self.tm.connection(ctx).await?;
-                sqlx::query(sql::$sql::INSERT)
-                    .bind(event.id.to_string())
-                    .bind(shard_of(&event.aggregate_id))
-                    .bind(&event.kind)
-                    .bind(&event.aggregate_id)
-                    .bind(event.occurred_at)
-                    .bind(event.payload.to_string())
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(())
-            }
-            // ANCHOR_END: add
-        }
+                // The first shard, oldest first, that no other relay holds and that still has
+                // events once it is ours (another relay may have emptied it meanwhile).
+                let mut rows = Vec::new();
+                for candidate in DB::candidate_shards(&mut conn).await? {
+                    if !DB::lock_shard(&mut conn, candidate).await? {
+                        continue;
+                    }
+                    rows = DB::pending(&mut conn, candidate, max).await?;
+                    if !rows.is_empty() {
+                        break;
+                    }
+                }
+                if rows.is_empty() {
+                    return Ok(0);
+                }
+                let (seqs, events): (Vec<i64>, Vec<Event>) = rows
+                    .into_iter()
+                    .map(event_of)
+                    .collect::<Result<Vec<_>, _>>()?
+                    .into_iter()
+                    .unzip();
 
-        impl OutboxStore for Outbox<$db> {
-            async fn relay_batch<P: Publisher>(&self, max: usize, publisher: &P) -> Result<usize, RelayError> {
-                self.tm
-                    .run(&Ctx::new(), $relay_settings, async |ctx| {
-                        let mut conn = self.tm.connection(ctx).await?;
-                        // The first shard, oldest first, that no other relay holds and that still
-                        // has events once it is ours (another relay may have emptied it meanwhile).
-                        let candidates: Vec<i32> = sqlx::query_scalar(sql::CANDIDATES).fetch_all(&mut *conn).await?;
-                        let mut rows: Vec<Row> = Vec::new();
-                        for candidate in candidates {
-                            let locked: Option<i32> = sqlx::query_scalar(sql::$sql::LOCK)
-                                .bind(candidate)
-                                .fetch_optional(&mut *conn)
-                                .await?;
-                            if locked.is_none() {
-                                continue;
-                            }
-                            rows = sqlx::query_as(sql::$sql::PENDING)
-                                .bind(candidate)
-                                .bind(max as i64)
-                                .fetch_all(&mut *conn)
-                                .await?;
-                            if !rows.is_empty() {
-                                break;
-                            }
-                        }
-                        if rows.is_empty() {
-                            return Ok(0);
-                        }
-                        let (seqs, events): (Vec<i64>, Vec<Event>) = rows
-                            .into_iter()
-                            .map(event_of)
-                            .collect::<Result<Vec<_>, _>>()?
-                            .into_iter()
-                            .unzip();
+                publisher.publish(&events).await?;
+                fail::fail_point!("relay::after_publish");
 
-                        publisher.publish(&events).await?;
-                        fail::fail_point!("relay::after_publish");
+                DB::delete(&mut conn, &seqs).await?;
+                Ok(events.len())
+            })
+            .await
+    }
 
-                        // Only the rows published: never `seq <= last`, which on InnoDB would also
-                        // take a row with a lower `seq` committed meanwhile, unpublished.
-                        let mut delete = QueryBuilder::<$db>::new("DELETE FROM outbox WHERE seq IN (");
-                        let mut list = delete.separated(", ");
-                        for seq in &seqs {
-                            list.push_bind(*seq);
-                        }
-                        list.push_unseparated(")");
-                        delete.build().execute(&mut *conn).await?;
-                        Ok(events.len())
-                    })
-                    .await
-            }
-
-            async fn lag(&self) -> Result<Lag, RelayError> {
-                let mut conn = self.tm.connection(&Ctx::new()).await?;
-                let (backlog, oldest) = sqlx::query_as(sql::LAG).fetch_one(&mut *conn).await?;
-                Ok(Lag { backlog, oldest })
-            }
-        }
-    };
+    async fn lag(&self) -> Result<Lag, RelayError> {
+        let mut conn = self.tm.connection(&Ctx::new()).await?;
+        let (backlog, oldest) = DB::lag(&mut conn).await?;
+        Ok(Lag { backlog, oldest })
+    }
 }
 
 // ANCHOR: relay_settings
-// On PostgreSQL and MariaDB a relay works in a transaction that holds its shard's row lock while
-// it publishes; the timeout bounds how long a stuck broker can hold it. READ COMMITTED, so that
-// the events it reads after taking the lock are those left by the relay that held it before
-// (MariaDB's default, REPEATABLE READ, would show it a snapshot from before that relay's delete,
-// and it would publish them again). SQLite has one writer: a transaction held through a publish
-// would stop every business write, so there the relay works without one (each statement commits
-// alone) and only one relay may run.
-outbox_on!(Postgres, postgres, relay_transaction());
-outbox_on!(MySql, mysql, relay_transaction());
-outbox_on!(
-    Sqlite,
-    sqlite,
-    Settings::new(ch03_transaction_manager::Propagation::NotSupported)
-);
+/// How a relay's batch runs. On PostgreSQL and MariaDB a relay works in a transaction that holds
+/// its shard's row lock while it publishes; the timeout bounds how long a stuck broker can hold
+/// it. READ COMMITTED, so that the events it reads after taking the lock are those left by the
+/// relay that held it before (MariaDB's default, REPEATABLE READ, would show it a snapshot from
+/// before that relay's delete, and it would publish them again). SQLite has one writer: a
+/// transaction held through a publish would stop every business write, so there the relay works
+/// without one (each statement commits alone) and only one relay may run.
+fn relay_settings<DB: ChapterSql>() -> Settings {
+    if DB::RELAY_IN_TRANSACTION {
+        relay_transaction()
+    } else {
+        Settings::new(ch03_transaction_manager::Propagation::NotSupported)
+    }
+}
 // ANCHOR_END: relay_settings
 
 fn relay_transaction() -> Settings {

@@ -11,6 +11,8 @@ use ch07_message_broker::{CountByType, Event, EventConsumer, Publisher, Relay, W
 use harness::{KafkaScope, eventually};
 use rdkafka::Message;
 
+use sqlx::Postgres;
+
 use crate::support::{Consuming, Publishing, consumer, publisher, read_raw};
 
 /// The analytics service's count of `user_registered`.
@@ -26,7 +28,7 @@ async fn registrations_counted(consuming: &Consuming) -> anyhow::Result<i64> {
 async fn two_groups_each_get_every_event_and_a_stopped_one_catches_up_where_it_left() -> anyhow::Result<()> {
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 2).await?;
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     let relay = Relay::new(users.outbox(), publisher(&kafka, &topic)?, Default::default());
     let register = async |from: usize, to: usize| {
         for n in from..to {
@@ -123,7 +125,7 @@ pub async fn processed<P: ch07_message_broker::Process>(consumer: &EventConsumer
 async fn a_consumer_added_later_reads_every_event_without_any_change_to_the_publisher() -> anyhow::Result<()> {
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 2).await?;
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     let relay = Relay::new(users.outbox(), publisher(&kafka, &topic)?, Default::default());
     for n in 0..4 {
         users

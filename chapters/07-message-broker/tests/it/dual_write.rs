@@ -7,6 +7,8 @@ use ch03_transaction_manager::Ctx;
 use ch07_message_broker::UsersError;
 use harness::{DedicatedKafka, KafkaScope};
 
+use sqlx::Postgres;
+
 use crate::support::{Publishing, messages_on, publisher, read_all};
 
 // ANCHOR: lost_event
@@ -15,7 +17,7 @@ async fn commit_then_publish_with_the_broker_cut_loses_the_event() -> anyhow::Re
     let broker = DedicatedKafka::start().await?;
     let kafka = broker.scope();
     let topic = kafka.create_topic("users", 1).await?;
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     let publisher = publisher(&kafka, &topic)?;
 
     broker.proxy().cut().await;
@@ -23,7 +25,7 @@ async fn commit_then_publish_with_the_broker_cut_loses_the_event() -> anyhow::Re
     broker.proxy().restore();
 
     assert!(matches!(result, Err(UsersError::Publish(_))), "{result:?}");
-    assert_eq!(count!(users.tm.pool(), "users"), 1, "the user was committed");
+    assert_eq!(users.users_count().await?, 1, "the user was committed");
     assert_eq!(messages_on(&kafka, &topic, 1)?, 0, "and nobody will ever hear of it");
     Ok(())
 }
@@ -33,7 +35,7 @@ async fn commit_then_publish_with_the_broker_cut_loses_the_event() -> anyhow::Re
 async fn publish_then_commit_with_the_database_refusing_announces_a_phantom_user() -> anyhow::Result<()> {
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 1).await?;
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     let publisher = publisher(&kafka, &topic)?;
     users.users.register(&Ctx::new(), "ada@example.com").await?;
 
@@ -58,7 +60,7 @@ async fn the_outbox_keeps_the_event_while_the_broker_is_cut_and_delivers_it_afte
     let broker = DedicatedKafka::start().await?;
     let kafka = broker.scope();
     let topic = kafka.create_topic("users", 1).await?;
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     let relay = ch07_message_broker::Relay::new(users.outbox(), publisher(&kafka, &topic)?, Default::default());
 
     broker.proxy().cut().await;

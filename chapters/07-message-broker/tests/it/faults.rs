@@ -10,6 +10,8 @@ use harness::crash::ChildTest;
 use harness::fault::FaultProxy;
 use harness::{DedicatedKafka, KafkaScope, eventually};
 
+use sqlx::Postgres;
+
 use crate::consumers::{processed, welcomed};
 use crate::support::{Consuming, Publishing, committed, consumer, messages_on, publisher};
 
@@ -21,7 +23,7 @@ async fn survives_broker_outage_every_event_delivered_and_applied_once() -> anyh
     let broker = DedicatedKafka::start().await?;
     let kafka = broker.scope();
     let topic = kafka.create_topic("users", 4).await?;
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     let relay = Relay::new(
         users.outbox(),
         publisher(&kafka, &topic)?,
@@ -107,7 +109,7 @@ async fn relay_child_publishes_and_deletes() -> anyhow::Result<()> {
             (outbox, KafkaScope::new().await?, topic, None)
         }
         _ => {
-            let own = Publishing::postgres().await?;
+            let own = Publishing::new(Postgres).await?;
             own.users.register(&Ctx::new(), "ada@example.com").await?;
             let kafka = KafkaScope::new().await?;
             let topic = kafka.create_topic("users", 1).await?;
@@ -123,7 +125,7 @@ async fn relay_child_publishes_and_deletes() -> anyhow::Result<()> {
 // ANCHOR: relay_crash
 #[tokio::test]
 async fn a_relay_killed_between_publish_and_delete_publishes_again_and_the_consumer_absorbs_it() -> anyhow::Result<()> {
-    let users = Publishing::postgres().await?;
+    let users = Publishing::new(Postgres).await?;
     users.users.register(&Ctx::new(), "ada@example.com").await?;
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 1).await?;

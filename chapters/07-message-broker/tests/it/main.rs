@@ -1,6 +1,5 @@
 //! Chapter 07's integration tests, against real databases and a real Kafka broker.
 
-#[macro_use]
 mod support;
 
 mod consumers;

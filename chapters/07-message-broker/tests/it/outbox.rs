@@ -9,30 +9,39 @@ use ch07_message_broker::users::USER_REGISTERED;
 use ch07_message_broker::{Event, OutboxStore, Relay, RelayConfig, UsersError};
 use harness::KafkaScope;
 
-use crate::support::{publisher, read_all};
+use ch07_message_broker::Outbox;
+use ch07_message_broker::sql::EventDb;
+use rstest::rstest;
+use sqlx::{MySql, Postgres, Sqlite};
 
-each_backend!(
-    /// A registration commits the user and its event together; a refused one commits neither.
-    async fn register_writes_the_user_and_its_event_together(publishing) {
-        let user = publishing.users.register(&Ctx::new(), "ada@example.com").await?;
-        let taken = publishing.users.register(&Ctx::new(), "ada@example.com").await;
-        assert!(matches!(taken, Err(UsersError::EmailTaken(_))), "{taken:?}");
+use crate::support::{Publishing, TestDb, publisher, read_all};
 
-        let lag = publishing.outbox().lag().await?;
-        assert_eq!(lag.backlog, 1, "one event, for the registration that committed");
-        let pool = publishing.tm.pool();
-        assert_eq!(count!(pool, "users"), 1);
-        let (aggregate, kind): (String, String) = sqlx::query_as("SELECT aggregate_id, kind FROM outbox")
-            .fetch_one(pool)
-            .await?;
-        assert_eq!((aggregate, kind.as_str()), (user.to_string(), USER_REGISTERED));
-        Ok(())
-    }
-);
+/// A registration commits the user and its event together; a refused one commits neither.
+#[rstest]
+#[tokio::test]
+async fn register_writes_the_user_and_its_event_together<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let publishing = Publishing::new(backend).await?;
+    let user = publishing.users.register(&Ctx::new(), "ada@example.com").await?;
+    let taken = publishing.users.register(&Ctx::new(), "ada@example.com").await;
+    assert!(matches!(taken, Err(UsersError::EmailTaken(_))), "{taken:?}");
+
+    let lag = publishing.outbox().lag().await?;
+    assert_eq!(lag.backlog, 1, "one event, for the registration that committed");
+    assert_eq!(publishing.users_count().await?, 1);
+    let (aggregate, kind) = DB::only_event(&mut *publishing.tm.pool().acquire().await?).await?;
+    assert_eq!((aggregate, kind.as_str()), (user.to_string(), USER_REGISTERED));
+    Ok(())
+}
 
 /// Writes `per_user` numbered events for each of `users` aggregates, interleaved, each in a
 /// transaction of its own; returns them in the order written.
-async fn interleaved_events(outbox: &impl WriteEvent, users: usize, per_user: usize) -> anyhow::Result<Vec<Event>> {
+async fn interleaved_events<DB: EventDb>(
+    outbox: &Outbox<DB>,
+    users: usize,
+    per_user: usize,
+) -> anyhow::Result<Vec<Event>> {
     let mut written = Vec::new();
     for n in 0..per_user {
         for user in 0..users {
@@ -41,30 +50,12 @@ async fn interleaved_events(outbox: &impl WriteEvent, users: usize, per_user: us
                 format!("user-{user}"),
                 serde_json::json!({ "version": n }),
             );
-            outbox.write(&event).await?;
+            outbox.add(&Ctx::new(), &event).await?;
             written.push(event);
         }
     }
     Ok(written)
 }
-
-/// `Outbox::add` in a transaction of its own, whatever the database.
-pub trait WriteEvent {
-    async fn write(&self, event: &Event) -> anyhow::Result<()>;
-}
-
-macro_rules! write_event {
-    ($db:ty) => {
-        impl WriteEvent for ch07_message_broker::Outbox<$db> {
-            async fn write(&self, event: &Event) -> anyhow::Result<()> {
-                Ok(self.add(&Ctx::new(), event).await?)
-            }
-        }
-    };
-}
-write_event!(sqlx::Postgres);
-write_event!(sqlx::MySql);
-write_event!(sqlx::Sqlite);
 
 /// The versions each user's events arrived in.
 fn versions_by_user(events: &[Event]) -> HashMap<String, Vec<i64>> {
@@ -78,47 +69,49 @@ fn versions_by_user(events: &[Event]) -> HashMap<String, Vec<i64>> {
     by_user
 }
 
-each_backend!(
-    /// The relay publishes every event once, each user's in the order they happened, keyed by
-    /// user, and leaves the outbox empty.
-    async fn the_relay_publishes_in_order_per_user_and_empties_the_outbox(publishing) {
-        let kafka = KafkaScope::new().await?;
-        let topic = kafka.create_topic("users", 3).await?;
-        let written = interleaved_events(&publishing.outbox(), 5, 6).await?;
+/// The relay publishes every event once, each user's in the order they happened, keyed by
+/// user, and leaves the outbox empty.
+#[rstest]
+#[tokio::test]
+async fn the_relay_publishes_in_order_per_user_and_empties_the_outbox<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let publishing = Publishing::new(backend).await?;
+    let kafka = KafkaScope::new().await?;
+    let topic = kafka.create_topic("users", 3).await?;
+    let written = interleaved_events(&publishing.outbox(), 5, 6).await?;
 
-        let relay = Relay::new(publishing.outbox(), publisher(&kafka, &topic)?, RelayConfig { batch: 7, ..RelayConfig::default() });
-        assert_eq!(relay.drain().await?, written.len());
-        assert_eq!(relay.store().lag().await?.backlog, 0);
+    let relay = Relay::new(
+        publishing.outbox(),
+        publisher(&kafka, &topic)?,
+        RelayConfig {
+            batch: 7,
+            ..RelayConfig::default()
+        },
+    );
+    assert_eq!(relay.drain().await?, written.len());
+    assert_eq!(relay.store().lag().await?.backlog, 0);
 
-        let published = read_all(&kafka, &topic, written.len(), Duration::from_secs(30)).await?;
-        let mut ids: Vec<_> = published.iter().map(|event| event.id).collect();
-        ids.sort();
-        ids.dedup();
-        assert_eq!(ids.len(), written.len(), "every event exactly once");
-        for (user, versions) in versions_by_user(&published) {
-            assert_eq!(versions, (0..6).collect::<Vec<_>>(), "{user}'s events in order");
-        }
-        Ok(())
+    let published = read_all(&kafka, &topic, written.len(), Duration::from_secs(30)).await?;
+    let mut ids: Vec<_> = published.iter().map(|event| event.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), written.len(), "every event exactly once");
+    for (user, versions) in versions_by_user(&published) {
+        assert_eq!(versions, (0..6).collect::<Vec<_>>(), "{user}'s events in order");
     }
-);
-
-#[tokio::test]
-async fn relays_side_by_side_share_the_shards_and_keep_each_users_order_postgres() -> anyhow::Result<()> {
-    relays_side_by_side(crate::support::Publishing::postgres().await?).await
-}
-
-#[tokio::test]
-async fn relays_side_by_side_share_the_shards_and_keep_each_users_order_mysql() -> anyhow::Result<()> {
-    relays_side_by_side(crate::support::Publishing::mysql().await?).await
+    Ok(())
 }
 
 /// Four relays on one outbox: `FOR UPDATE SKIP LOCKED` gives each a different shard, so they
-/// work at once, never publish the same batch twice, and never reorder a user's events.
-async fn relays_side_by_side<DB>(publishing: crate::support::Publishing<DB>) -> anyhow::Result<()>
-where
-    DB: ch03_transaction_manager::Dialect,
-    ch07_message_broker::Outbox<DB>: WriteEvent + OutboxStore,
-{
+/// work at once, never publish the same batch twice, and never reorder a user's events. (Not on
+/// SQLite, which has no row locks and allows one relay.)
+#[rstest]
+#[tokio::test]
+async fn relays_side_by_side_share_the_shards_and_keep_each_users_order<DB: TestDb>(
+    #[values(Postgres, MySql)] backend: DB,
+) -> anyhow::Result<()> {
+    let publishing = Publishing::new(backend).await?;
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 4).await?;
     let written = interleaved_events(&publishing.outbox(), 40, 5).await?;
@@ -150,41 +143,49 @@ where
     Ok(())
 }
 
-each_backend!(
-    /// The relay's lag is visible as metrics: the backlog and the age of the oldest event.
-    async fn the_relay_exposes_its_lag_as_metrics(publishing) {
-        let kafka = KafkaScope::new().await?;
-        let topic = kafka.create_topic("users", 1).await?;
-        for email in ["a@example.com", "b@example.com", "c@example.com"] {
-            publishing.users.register(&Ctx::new(), email).await?;
-        }
-        let relay = Relay::new(publishing.outbox(), publisher(&kafka, &topic)?, RelayConfig::default());
-        let before = relay.metrics().await?;
-        assert!(before.contains("\noutbox_backlog 3\n"), "{before}");
-        assert!(!before.contains("outbox_oldest_unsent_age_seconds 0.000"), "{before}");
-
-        relay.drain().await?;
-        let after = relay.metrics().await?;
-        assert!(after.contains("\noutbox_backlog 0\n"), "{after}");
-        assert!(after.contains("\noutbox_oldest_unsent_age_seconds 0.000\n"), "{after}");
-        Ok(())
+/// The relay's lag is visible as metrics: the backlog and the age of the oldest event.
+#[rstest]
+#[tokio::test]
+async fn the_relay_exposes_its_lag_as_metrics<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let publishing = Publishing::new(backend).await?;
+    let kafka = KafkaScope::new().await?;
+    let topic = kafka.create_topic("users", 1).await?;
+    for email in ["a@example.com", "b@example.com", "c@example.com"] {
+        publishing.users.register(&Ctx::new(), email).await?;
     }
-);
+    let relay = Relay::new(publishing.outbox(), publisher(&kafka, &topic)?, RelayConfig::default());
+    let before = relay.metrics().await?;
+    assert!(before.contains("\noutbox_backlog 3\n"), "{before}");
+    assert!(!before.contains("outbox_oldest_unsent_age_seconds 0.000"), "{before}");
 
-each_backend!(
-    /// The outbox row is part of the caller's transaction: when the caller rolls back, the
-    /// event goes with it.
-    async fn an_event_written_in_a_rolled_back_transaction_is_never_published(publishing) {
-        let outbox = publishing.outbox();
-        let result = publishing
-            .tm
-            .run(&Ctx::new(), Settings::default(), async |ctx| {
-                outbox.add(ctx, &Event::new("order_placed", "order-1", serde_json::json!({}))).await?;
-                Err::<(), anyhow::Error>(anyhow::anyhow!("the order failed after its event was written"))
-            })
-            .await;
-        assert!(result.is_err());
-        assert_eq!(outbox.lag().await?.backlog, 0);
-        Ok(())
-    }
-);
+    relay.drain().await?;
+    let after = relay.metrics().await?;
+    assert!(after.contains("\noutbox_backlog 0\n"), "{after}");
+    assert!(after.contains("\noutbox_oldest_unsent_age_seconds 0.000\n"), "{after}");
+    Ok(())
+}
+
+/// The outbox row is part of the caller's transaction: when the caller rolls back, the
+/// event goes with it.
+#[rstest]
+#[tokio::test]
+async fn an_event_written_in_a_rolled_back_transaction_is_never_published<DB: TestDb>(
+    #[values(Postgres, MySql, Sqlite)] backend: DB,
+) -> anyhow::Result<()> {
+    let publishing = Publishing::new(backend).await?;
+    let outbox = publishing.outbox();
+    let result = publishing
+        .tm
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
+            outbox
+                .add(ctx, &Event::new("order_placed", "order-1", serde_json::json!({})))
+                .await?;
+            Err::<(), anyhow::Error>(anyhow::anyhow!("the order failed after its event was written"))
+        })
+        .await;
+    assert!(result.is_err());
+    assert_eq!(outbox.lag().await?.backlog, 0);
+    Ok(())
+}

@@ -3,19 +3,82 @@
 
 use std::time::Duration;
 
-use ch03_transaction_manager::{Dialect, SqlManager};
+use ch03_transaction_manager::SqlManager;
 use ch07_message_broker::consumer::committed_offsets;
 use ch07_message_broker::inbox::{self, Effect};
+use ch07_message_broker::sql::EventDb;
 use ch07_message_broker::{Backoff, Event, EventConsumer, Inbox, KafkaPublisher, Outbox, Retry, Users};
 use harness::{KafkaScope, MySqlDatabase, PgDatabase, SqliteDatabase};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Message};
-use sqlx::{MySql, Postgres, Sqlite};
+use sqlx::{MySql, Pool, Postgres, Sqlite};
 
 pub use ch07_message_broker::migrations::{MYSQL, POSTGRES, SQLITE};
 
+/// A fresh test database: its pool, the handle that drops it, and its URL for a child process
+/// (PostgreSQL only).
+pub type Opened<DB> = (Pool<DB>, Box<dyn std::any::Any + Send + Sync>, Option<String>);
+
+/// What differs per database in these tests: how the publishing service's test database is made.
+pub trait Backend: EventDb {
+    /// A test database of its own, the handle that drops it, and its URL for a child process
+    /// (PostgreSQL only).
+    fn open() -> impl Future<Output = anyhow::Result<Opened<Self>>> + Send;
+}
+
+impl Backend for Postgres {
+    async fn open() -> anyhow::Result<Opened<Self>> {
+        let db = PgDatabase::new(&POSTGRES).await?;
+        let url = db.url().to_owned();
+        Ok((db.pool().clone(), Box::new(db), Some(url)))
+    }
+}
+
+impl Backend for MySql {
+    async fn open() -> anyhow::Result<Opened<Self>> {
+        let db = MySqlDatabase::new(&MYSQL).await?;
+        Ok((db.pool().clone(), Box::new(db), None))
+    }
+}
+
+impl Backend for Sqlite {
+    async fn open() -> anyhow::Result<Opened<Self>> {
+        let db = SqliteDatabase::file(&SQLITE, 4, Duration::from_secs(10)).await?;
+        Ok((db.pool().clone(), Box::new(db), None))
+    }
+}
+
+/// A backend the tests can read back from. Implemented for every [`Backend`] sqlx can count
+/// and read on, so a test says only `DB: TestDb`.
+pub trait TestDb: Backend {
+    /// The one number a `SELECT COUNT(*) ...` answers.
+    fn count(conn: &mut Self::Connection, sql: &'static str) -> impl Future<Output = sqlx::Result<i64>> + Send;
+    /// (aggregate id, kind) of the one event in the outbox.
+    fn only_event(conn: &mut Self::Connection) -> impl Future<Output = sqlx::Result<(String, String)>> + Send;
+}
+
+impl<DB> TestDb for DB
+where
+    DB: Backend,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    DB::Arguments: sqlx::IntoArguments<DB>,
+    for<'q> i64: sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    for<'q> String: sqlx::Decode<'q, DB> + sqlx::Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    async fn count(conn: &mut DB::Connection, sql: &'static str) -> sqlx::Result<i64> {
+        sqlx::query_scalar(sql).fetch_one(conn).await
+    }
+
+    async fn only_event(conn: &mut DB::Connection) -> sqlx::Result<(String, String)> {
+        sqlx::query_as("SELECT aggregate_id, kind FROM outbox")
+            .fetch_one(conn)
+            .await
+    }
+}
+
 /// The users service on one database: its manager, its use cases, its outbox.
-pub struct Publishing<DB: Dialect> {
+pub struct Publishing<DB: EventDb> {
     pub tm: SqlManager<DB>,
     pub users: Users<DB>,
     /// The database's URL, for a child process (PostgreSQL only).
@@ -23,93 +86,28 @@ pub struct Publishing<DB: Dialect> {
     _database: Box<dyn std::any::Any + Send + Sync>,
 }
 
-impl<DB: Dialect> Publishing<DB>
-where
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-{
-    fn with(pool: sqlx::Pool<DB>, database: impl std::any::Any + Send + Sync) -> Self {
+impl<DB: TestDb> Publishing<DB> {
+    /// The service on a fresh database of `DB`'s (the value only says which backend).
+    pub async fn new(_backend: DB) -> anyhow::Result<Self> {
+        let (pool, database, url) = DB::open().await?;
         let tm = SqlManager::new(pool);
-        Self {
+        Ok(Self {
             users: Users::new(tm.clone()),
             tm,
-            url: None,
-            _database: Box::new(database),
-        }
+            url,
+            _database: database,
+        })
     }
-}
 
-impl<DB: Dialect> Publishing<DB> {
     pub fn outbox(&self) -> Outbox<DB> {
         Outbox::new(self.tm.clone())
     }
-}
 
-impl Publishing<Postgres> {
-    pub async fn postgres() -> anyhow::Result<Self> {
-        let db = PgDatabase::new(&POSTGRES).await?;
-        let url = db.url().to_owned();
-        Ok(Self {
-            url: Some(url),
-            ..Self::with(db.pool().clone(), db)
-        })
+    /// Rows committed in the users table.
+    pub async fn users_count(&self) -> anyhow::Result<i64> {
+        let mut conn = self.tm.pool().acquire().await?;
+        Ok(DB::count(&mut conn, "SELECT COUNT(*) FROM users").await?)
     }
-}
-
-impl Publishing<MySql> {
-    pub async fn mysql() -> anyhow::Result<Self> {
-        let db = MySqlDatabase::new(&MYSQL).await?;
-        Ok(Self::with(db.pool().clone(), db))
-    }
-}
-
-impl Publishing<Sqlite> {
-    pub async fn sqlite() -> anyhow::Result<Self> {
-        let db = SqliteDatabase::file(&SQLITE, 4, Duration::from_secs(10)).await?;
-        Ok(Self::with(db.pool().clone(), db))
-    }
-}
-
-/// Rows in a table, on any of the three databases.
-#[macro_export]
-macro_rules! count {
-    ($pool:expr, $table:literal) => {{
-        let n: i64 = sqlx::query_scalar(concat!("SELECT COUNT(*) FROM ", $table))
-            .fetch_one($pool)
-            .await?;
-        n
-    }};
-}
-
-/// One test body on the publishing service over PostgreSQL, MariaDB and SQLite:
-/// `each_backend!(async fn name(publishing) { ... })` makes `name::postgres`, `name::mysql` and
-/// `name::sqlite`.
-#[macro_export]
-macro_rules! each_backend {
-    ($(#[doc = $doc:literal])* async fn $name:ident($publishing:ident) $body:block) => {
-        $(#[doc = $doc])*
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test]
-            async fn postgres() -> anyhow::Result<()> {
-                let $publishing = $crate::support::Publishing::postgres().await?;
-                $body
-            }
-
-            #[tokio::test]
-            async fn mysql() -> anyhow::Result<()> {
-                let $publishing = $crate::support::Publishing::mysql().await?;
-                $body
-            }
-
-            #[tokio::test]
-            async fn sqlite() -> anyhow::Result<()> {
-                let $publishing = $crate::support::Publishing::sqlite().await?;
-                $body
-            }
-        }
-    };
 }
 
 /// A consuming service's own database (PostgreSQL), with its manager.
