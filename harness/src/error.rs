@@ -76,6 +76,8 @@ pub(crate) trait Context<T> {
     fn context(self, what: impl FnOnce() -> String) -> Result<T, HarnessError>;
 }
 
+// A macro on purpose: five one-line impls that differ only in the error type and variant, and
+// teach nothing. A generic impl cannot pick the variant; writing them out would be noise.
 macro_rules! context_for {
     ($source:ty, $variant:ident) => {
         impl<T> Context<T> for Result<T, $source> {
