@@ -126,7 +126,7 @@ async fn tour(which: Option<&str>, services: Services) -> anyhow::Result<()> {
                 chapter.id()
             ),
             None => {
-                let known: Vec<String> = CHAPTERS.iter().map(|chapter| chapter.id()).collect();
+                let known: Vec<String> = CHAPTERS.iter().map(chapters::Chapter::id).collect();
                 bail!("no chapter called {name:?}; the chapters are: {}", known.join(", "))
             }
         },

@@ -47,7 +47,7 @@ fn provision(c: &mut Criterion) {
                 }
                 timed
             }
-        })
+        });
     });
 
     group.bench_function("create_and_migrate", |b| {
@@ -66,7 +66,7 @@ fn provision(c: &mut Criterion) {
                 }
                 timed
             }
-        })
+        });
     });
     group.finish();
 }

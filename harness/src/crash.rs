@@ -116,9 +116,13 @@ impl ChildTest {
 
 /// How a child ended, and what it printed.
 pub struct ChildOutcome {
+    /// The test the child ran.
     pub test: String,
+    /// How it exited: an abort at a crash point, a pass, or a failure.
     pub status: ExitStatus,
+    /// What it wrote to stdout.
     pub stdout: String,
+    /// What it wrote to stderr.
     pub stderr: String,
 }
 

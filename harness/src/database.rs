@@ -68,6 +68,7 @@ impl<S: Server> TestDatabase<S> {
         })
     }
 
+    /// The pool the test connects through.
     pub fn pool(&self) -> &Pool<S> {
         &self.pool
     }
@@ -77,6 +78,7 @@ impl<S: Server> TestDatabase<S> {
         &self.url
     }
 
+    /// The database's name on the server.
     pub fn name(&self) -> &str {
         &self.name
     }

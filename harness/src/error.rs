@@ -2,6 +2,7 @@
 
 use crate::ServiceKind;
 
+/// Why the harness could not give a test what it asked for.
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     /// No way to reach the service worked. The message is meant to be read in a failed test's
@@ -17,56 +18,80 @@ pub enum HarnessError {
          - or start a Docker engine: the harness then runs a container for {kind} itself."
     )]
     Unavailable {
+        /// The service that was asked for.
         kind: ServiceKind,
+        /// The environment variable that points the harness at a running server.
         var: &'static str,
+        /// An example value of `var`.
         example: &'static str,
         /// One line per way that was tried, and why it did not work.
         attempts: String,
     },
 
+    /// The service was reached, or started, but did not answer in time.
     #[error("{kind} at {url} did not become ready within {waited:?}: {last_error}")]
     NotReady {
+        /// The service that was waited for.
         kind: ServiceKind,
+        /// Where it was waited for, with any password masked.
         url: String,
+        /// How long the harness waited.
         waited: std::time::Duration,
+        /// The error of the last attempt.
         last_error: String,
     },
 
+    /// A statement or connection failed.
     #[error("{what}: {source}")]
     Sql {
+        /// What the harness was doing.
         what: String,
+        /// The client library's error.
         #[source]
         source: sqlx::Error,
     },
 
+    /// Migrations did not apply.
     #[error("{what}: {source}")]
     Migrate {
+        /// What the harness was doing.
         what: String,
+        /// The client library's error.
         #[source]
         source: sqlx::migrate::MigrateError,
     },
 
+    /// A Redis command or connection failed.
     #[error("{what}: {source}")]
     Redis {
+        /// What the harness was doing.
         what: String,
+        /// The client library's error.
         #[source]
         source: ::redis::RedisError,
     },
 
+    /// A Kafka client or admin request failed.
     #[error("{what}: {source}")]
     Kafka {
+        /// What the harness was doing.
         what: String,
+        /// The client library's error.
         #[source]
         source: rdkafka::error::KafkaError,
     },
 
+    /// A process, file or socket operation failed.
     #[error("{what}: {source}")]
     Io {
+        /// What the harness was doing.
         what: String,
+        /// The client library's error.
         #[source]
         source: std::io::Error,
     },
 
+    /// Anything else, said in full.
     #[error("{0}")]
     Other(String),
 }

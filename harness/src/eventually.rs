@@ -46,7 +46,9 @@ where
 /// Why [`try_eventually`] gave up.
 #[derive(Debug)]
 pub struct Gave<E> {
+    /// How many times the check ran.
     pub attempts: u32,
+    /// What the last run of the check said.
     pub last: E,
 }
 

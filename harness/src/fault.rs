@@ -187,13 +187,10 @@ fn default_port(scheme: &str) -> Option<u16> {
 
 async fn accept_loop(listener: TcpListener, upstream: String, shared: Arc<Shared>) {
     loop {
-        let client = match listener.accept().await {
-            Ok((client, _)) => client,
+        let Ok((client, _)) = listener.accept().await else {
             // Out of file descriptors, say: pause instead of spinning, and try again.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
         };
         let _ = client.set_nodelay(true);
         if shared.state.borrow().mode == Mode::Cut {

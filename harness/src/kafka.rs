@@ -65,6 +65,7 @@ impl KafkaScope {
         &self.brokers
     }
 
+    /// Where the broker answers, and where it came from.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }

@@ -17,8 +17,11 @@
 //! abort a child process between two steps ([`crash`]), and [`eventually`] for effects that
 //! happen asynchronously.
 
+#![warn(missing_docs)]
+
 pub mod background;
 mod containers;
+pub mod count;
 pub mod crash;
 pub mod database;
 mod error;
@@ -40,6 +43,7 @@ mod service;
 pub mod sqlite;
 pub mod tour;
 
+pub use count::CountRows;
 pub use database::{MySqlDatabase, PgDatabase, TestDatabase};
 pub use error::HarnessError;
 pub use eventually::eventually;

@@ -6,12 +6,14 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
+/// Tells a tour's story: a title, numbered steps, and what broke or held at each.
 pub struct Narrator {
     out: Box<dyn Write + Send>,
     step: usize,
 }
 
 impl Narrator {
+    /// A narrator that writes to the terminal.
     pub fn to_stdout() -> Self {
         Self {
             out: Box::new(std::io::stdout()),
@@ -87,6 +89,7 @@ fn wrap(text: &str, indent: &str) -> String {
 pub struct Captured(Arc<Mutex<Vec<u8>>>);
 
 impl Captured {
+    /// Everything written so far.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().expect("not poisoned")).into_owned()
     }

@@ -25,8 +25,7 @@ fn env_ready_limit() -> Duration {
     std::env::var("WORKBOOK_READY_SECS")
         .ok()
         .and_then(|secs| secs.parse().ok())
-        .map(Duration::from_secs_f64)
-        .unwrap_or(ENV_READY_LIMIT)
+        .map_or(ENV_READY_LIMIT, Duration::from_secs_f64)
 }
 
 /// How long a container gets: the first start may initialise a database.
@@ -35,9 +34,11 @@ const CONTAINER_READY_LIMIT: Duration = Duration::from_secs(90);
 /// A service that answered: its address and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
+    /// Which service this is.
     pub kind: ServiceKind,
     /// A connection URL (`postgres://`, `mysql://`, `redis://`) or, for Kafka, a bootstrap list.
     pub url: String,
+    /// Where the harness found it.
     pub origin: Origin,
 }
 
@@ -47,9 +48,17 @@ pub enum Origin {
     /// From the named environment variable.
     Env(&'static str),
     /// A container started (or reused) through testcontainers.
-    Container { image: String, name: String },
+    Container {
+        /// The image, with its tag.
+        image: String,
+        /// The container's name.
+        name: String,
+    },
     /// A process the harness started itself, such as a dedicated tansu broker.
-    Process { program: String },
+    Process {
+        /// The program that was started.
+        program: String,
+    },
 }
 
 impl fmt::Display for Origin {

@@ -12,6 +12,8 @@ use redis::aio::ConnectionManager;
 use crate::error::Context;
 use crate::{Endpoint, HarnessError, ServiceKind, background, names, provision};
 
+/// A test's own corner of a Redis server: every key it writes goes under a prefix nobody else
+/// uses, and the keys are deleted when the namespace is dropped.
 pub struct RedisNamespace {
     prefix: String,
     client: redis::Client,
@@ -57,10 +59,12 @@ impl RedisNamespace {
     }
 
     /// The client, for code that makes its own connections.
+    /// A client of the server, for a connection of the test's own.
     pub fn client(&self) -> &redis::Client {
         &self.client
     }
 
+    /// Where the server answers, and where it came from.
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }

@@ -8,25 +8,36 @@ use sqlx::migrate::Migrator;
 use crate::error::Context;
 use crate::{HarnessError, MySqlDatabase, PgDatabase, SqliteDatabase};
 
+/// The `items` schema on PostgreSQL.
 pub static POSTGRES: Migrator = sqlx::migrate!("migrations/items/postgres");
+/// The `items` schema on MySQL/MariaDB.
 pub static MYSQL: Migrator = sqlx::migrate!("migrations/items/mysql");
+/// The `items` schema on SQLite.
 pub static SQLITE: Migrator = sqlx::migrate!("migrations/items/sqlite");
 
+/// Which database an [`ItemsDb`] is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
+    /// PostgreSQL, a database of the test's own on the provisioned server.
     Postgres,
+    /// MySQL/MariaDB, likewise.
     MySql,
+    /// SQLite in memory.
     Sqlite,
 }
 
 /// A per-test database of any backend, with the `items` table.
 pub enum ItemsDb {
+    /// On PostgreSQL.
     Postgres(PgDatabase),
+    /// On MySQL/MariaDB.
     MySql(MySqlDatabase),
+    /// On SQLite.
     Sqlite(SqliteDatabase),
 }
 
 impl ItemsDb {
+    /// A fresh database on `backend`, migrated.
     pub async fn new(backend: Backend) -> Result<Self, HarnessError> {
         Ok(match backend {
             Backend::Postgres => ItemsDb::Postgres(PgDatabase::new(&POSTGRES).await?),
@@ -57,6 +68,7 @@ impl ItemsDb {
         }
     }
 
+    /// Inserts one item.
     pub async fn insert(&self, name: &str, owner: &str) -> Result<(), HarnessError> {
         let what = || format!("inserting item {name}");
         match self {

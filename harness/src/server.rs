@@ -16,6 +16,7 @@ use crate::{HarnessError, ServiceKind};
 /// A database server that hands out per-test databases. Implemented by sqlx's `Postgres` and
 /// `MySql` (the database types), so that a handle reads `TestDatabase<Postgres>`.
 pub trait Server: sqlx::Database {
+    /// The service this server is, for provisioning and messages.
     const KIND: ServiceKind;
 
     /// Creates the database `name` on the server at `admin_url`, holding `migrator`'s schema. On

@@ -5,13 +5,18 @@ use std::fmt;
 /// A kind of real service that the harness provisions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ServiceKind {
+    /// PostgreSQL.
     Postgres,
+    /// MySQL or MariaDB.
     MySql,
+    /// Redis.
     Redis,
+    /// A Kafka-compatible broker.
     Kafka,
 }
 
 impl ServiceKind {
+    /// Every kind, in the order messages list them.
     pub const ALL: [ServiceKind; 4] = [Self::Postgres, Self::MySql, Self::Redis, Self::Kafka];
 
     /// The environment variable that points the harness at an existing service.

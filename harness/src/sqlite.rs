@@ -16,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use crate::error::Context;
 use crate::{HarnessError, migrations};
 
+/// A test's own SQLite database, in memory or in a file of its own, migrated.
 pub struct SqliteDatabase {
     pool: SqlitePool,
     /// The database file and its WAL companions, for a file database.
@@ -84,6 +85,7 @@ impl SqliteDatabase {
         self.file.as_deref()
     }
 
+    /// The pool the test connects through.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }

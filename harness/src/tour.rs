@@ -28,6 +28,7 @@ pub enum Services {
     Real,
 }
 
+/// The harness's own tour: isolation, clean-up and faults, shown on the chosen services.
 pub async fn run(services: Services, narrator: &mut Narrator) -> Result<(), HarnessError> {
     narrator.title(
         "harness: real services, one test's data at a time, broken on purpose",

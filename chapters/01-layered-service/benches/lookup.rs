@@ -66,10 +66,10 @@ fn lookup(c: &mut Criterion) {
     group.bench_function("http_json", |b| b.to_async(&runtime).iter(|| http_get(&http)));
     group.bench_function("grpc", |b| b.to_async(&runtime).iter(|| grpc_get(&grpc)));
     group.bench_function("http_json_32_in_flight", |b| {
-        b.to_async(&runtime).iter(|| join_all((0..32).map(|_| http_get(&http))))
+        b.to_async(&runtime).iter(|| join_all((0..32).map(|_| http_get(&http))));
     });
     group.bench_function("grpc_32_in_flight", |b| {
-        b.to_async(&runtime).iter(|| join_all((0..32).map(|_| grpc_get(&grpc))))
+        b.to_async(&runtime).iter(|| join_all((0..32).map(|_| grpc_get(&grpc))));
     });
     group.finish();
     runtime.block_on(running.stop()).expect("a clean stop");

@@ -142,9 +142,9 @@ async fn scenario(running: &Running, narrator: &mut Narrator) -> anyhow::Result<
             .collect();
         let line = format!("{provider}: {}", outcomes.join(", "));
         if running.metrics.notifications(provider, Sent) > 0 {
-            narrator.held(&line)
+            narrator.held(&line);
         } else {
-            narrator.broke(&line)
+            narrator.broke(&line);
         }
     }
     narrator.held(

@@ -20,23 +20,20 @@ pub mod error;
 pub mod mapper;
 pub mod memory;
 pub mod model;
-pub mod mysql;
-pub mod postgres;
 pub mod profile_service;
 pub mod repository;
-pub mod sqlite;
-mod standard_sql;
+pub mod sql;
+pub mod sql_repository;
 #[cfg(feature = "tour")]
 pub mod tour;
 
 pub use error::RepositoryError;
 pub use memory::InMemoryUserRepository;
 pub use model::{Profile, User, UserId};
-pub use mysql::MySqlUserRepository;
-pub use postgres::PostgresUserRepository;
 pub use profile_service::ProfileService;
 pub use repository::UserRepository;
-pub use sqlite::SqliteUserRepository;
+pub use sql::UserSql;
+pub use sql_repository::{MySqlUserRepository, PostgresUserRepository, SqlUserRepository, SqliteUserRepository};
 
 /// The schema of each database, for the adapters' users and the tests.
 pub mod migrations {

@@ -44,10 +44,6 @@ pub struct JoinedRow {
     pub profile: ProfileRow,
 }
 
-/// The column list of [`JoinedRow`], for every adapter's `SELECT`.
-pub const JOINED_COLUMNS: &str = "u.id, u.email, u.email_normalized, u.password_hash, u.created_at, u.updated_at, \
-     p.user_id, p.first_name, p.last_name, p.avatar_url, p.bio";
-
 /// The longest value each column takes, in characters.
 pub const LIMITS: [(&str, usize); 6] = [
     ("email", 254),

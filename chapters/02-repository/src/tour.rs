@@ -115,7 +115,7 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
     let copycat = User::new("ada@EXAMPLE.com", "other", Profile::new("Not", "Ada"));
     match users.save(&copycat).await {
         Err(RepositoryError::Conflict { field }) => {
-            narrator.broke(&format!("rejected: Conflict {{ field: {field:?} }}"))
+            narrator.broke(&format!("rejected: Conflict {{ field: {field:?} }}"));
         }
         other => anyhow::bail!("expected a conflict, got {other:?}"),
     }
@@ -129,7 +129,7 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
     long.profile.bio = Some("x".repeat(1001));
     match users.save(&long).await {
         Err(error @ RepositoryError::Invalid { .. }) => {
-            narrator.broke(&format!("rejected before any SQL ran: {error}"))
+            narrator.broke(&format!("rejected before any SQL ran: {error}"));
         }
         other => anyhow::bail!("expected Invalid, got {other:?}"),
     }

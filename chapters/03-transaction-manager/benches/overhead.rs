@@ -11,73 +11,67 @@
 use std::time::Duration;
 
 use ch03_transaction_manager::migrations::{POSTGRES, SQLITE};
-use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
+use ch03_transaction_manager::{Ctx, Dialect, Settings, SqlManager, TxError};
 use criterion::{Criterion, criterion_group, criterion_main};
 use harness::{PgDatabase, SqliteDatabase};
+use sqlx::{AssertSqlSafe, Decode, Encode, Executor, IntoArguments, Pool, Type};
 
-/// The two ways of running the workload, for one database type and its placeholder syntax.
-macro_rules! workload {
-    ($raw:ident, $managed:ident, $db:ty, $begin:literal, $insert:literal, $update:literal) => {
-        async fn $raw(pool: &sqlx::Pool<$db>) {
-            let mut tx = pool.begin_with($begin).await.unwrap();
-            let id: i64 = sqlx::query_scalar($insert)
-                .bind("created")
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
-            sqlx::query($update)
-                .bind("updated")
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }
-
-        async fn $managed(tm: &SqlManager<$db>) {
-            tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-                let id: i64 = {
-                    let mut conn = tm.connection(ctx).await?;
-                    sqlx::query_scalar($insert)
-                        .bind("created")
-                        .fetch_one(&mut *conn)
-                        .await
-                        .unwrap()
-                };
-                tm.run(ctx, Settings::default(), async |ctx| {
-                    let mut conn = tm.connection(ctx).await?;
-                    sqlx::query($update)
-                        .bind("updated")
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await
-                        .unwrap();
-                    Ok::<_, TxError>(())
-                })
-                .await
-            })
-            .await
-            .unwrap();
-        }
-    };
+/// The workload's two statements, in the `$n` SQL that PostgreSQL and SQLite share. Implemented
+/// for every database sqlx can run them on, so the two ways below say only `DB: Workload`.
+trait Workload: Dialect {
+    /// Inserts an entry; its id.
+    fn insert(conn: &mut Self::Connection) -> impl Future<Output = sqlx::Result<i64>>;
+    fn update(conn: &mut Self::Connection, id: i64) -> impl Future<Output = sqlx::Result<()>>;
 }
 
-workload!(
-    raw_postgres,
-    managed_postgres,
-    sqlx::Postgres,
-    "BEGIN READ WRITE",
-    "INSERT INTO entries (label) VALUES ($1) RETURNING id",
-    "UPDATE entries SET label = $1 WHERE id = $2"
-);
-workload!(
-    raw_sqlite,
-    managed_sqlite,
-    sqlx::Sqlite,
-    "BEGIN IMMEDIATE",
-    "INSERT INTO entries (label) VALUES (?) RETURNING id",
-    "UPDATE entries SET label = ? WHERE id = ?"
-);
+impl<DB> Workload for DB
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    async fn insert(conn: &mut DB::Connection) -> sqlx::Result<i64> {
+        sqlx::query_scalar("INSERT INTO entries (label) VALUES ($1) RETURNING id")
+            .bind("created")
+            .fetch_one(conn)
+            .await
+    }
+
+    async fn update(conn: &mut DB::Connection, id: i64) -> sqlx::Result<()> {
+        sqlx::query("UPDATE entries SET label = $1 WHERE id = $2")
+            .bind("updated")
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The workload by hand: begin with the manager's own statement, two statements, commit.
+async fn raw<DB: Workload>(pool: &Pool<DB>) {
+    let begin = DB::begin(None, false).expect("a begin statement");
+    let mut tx = pool.begin_with(AssertSqlSafe(begin)).await.unwrap();
+    let id = DB::insert(&mut tx).await.unwrap();
+    DB::update(&mut tx, id).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The same workload through the manager, the update in a nested `Required` scope.
+async fn managed<DB: Workload>(tm: &SqlManager<DB>) {
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        let id = DB::insert(&mut *tm.connection(ctx).await?).await.unwrap();
+        tm.run(ctx, Settings::default(), async |ctx| {
+            DB::update(&mut *tm.connection(ctx).await?, id).await.unwrap();
+            Ok::<_, TxError>(())
+        })
+        .await
+    })
+    .await
+    .unwrap();
+}
 
 fn overhead(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -98,8 +92,8 @@ fn overhead(c: &mut Criterion) {
     ] {
         let tm = SqlManager::new(pool.clone());
         let mut group = c.benchmark_group(group);
-        group.bench_function("raw_sqlx", |b| b.to_async(&runtime).iter(|| raw_sqlite(pool)));
-        group.bench_function("manager", |b| b.to_async(&runtime).iter(|| managed_sqlite(&tm)));
+        group.bench_function("raw_sqlx", |b| b.to_async(&runtime).iter(|| raw(pool)));
+        group.bench_function("manager", |b| b.to_async(&runtime).iter(|| managed(&tm)));
         group.finish();
     }
 
@@ -107,9 +101,9 @@ fn overhead(c: &mut Criterion) {
     let tm = SqlManager::new(postgres.pool().clone());
     let mut group = c.benchmark_group("tm_overhead_postgres");
     group.bench_function("raw_sqlx", |b| {
-        b.to_async(&runtime).iter(|| raw_postgres(postgres.pool()))
+        b.to_async(&runtime).iter(|| raw(postgres.pool()));
     });
-    group.bench_function("manager", |b| b.to_async(&runtime).iter(|| managed_postgres(&tm)));
+    group.bench_function("manager", |b| b.to_async(&runtime).iter(|| managed(&tm)));
     group.finish();
 }
 

@@ -6,51 +6,19 @@ use std::sync::Arc;
 
 use harness::narrator::Narrator;
 use harness::tour::Services;
-use harness::{PgDatabase, SqliteDatabase};
+use harness::{CountRows, PgDatabase, SqliteDatabase};
 
 use crate::migrations::{POSTGRES, SQLITE};
-use sqlx::{Decode, Executor, IntoArguments, Pool, Type};
+use sqlx::Pool;
 
 use crate::shop::{Shop, ShopError, ShopSql};
 use crate::{Ctx, Propagation, Settings, SqlManager};
 
-/// What the tour needs of a database beyond the shop's own statements: counting a table's rows.
-/// Implemented for every database sqlx can count on, so the scenes say only `DB: TourDb`.
-trait TourDb: ShopSql {
-    fn count(pool: &Pool<Self>, table: Table) -> impl Future<Output = sqlx::Result<i64>> + Send;
-}
-
-#[derive(Clone, Copy)]
-enum Table {
-    Users,
-    Messages,
-    Orders,
-}
-
-impl<DB> TourDb for DB
-where
-    DB: ShopSql,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> i64: Decode<'q, DB> + Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-{
-    async fn count(pool: &Pool<DB>, table: Table) -> sqlx::Result<i64> {
-        let sql = match table {
-            Table::Users => "SELECT COUNT(*) FROM users",
-            Table::Messages => "SELECT COUNT(*) FROM messages",
-            Table::Orders => "SELECT COUNT(*) FROM orders",
-        };
-        let mut conn = pool.acquire().await?;
-        sqlx::query_scalar(sql).fetch_one(&mut *conn).await
-    }
-}
-
 /// The scenes, written once for every database.
-async fn scenes<DB: TourDb>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow::Result<()> {
+async fn scenes<DB: ShopSql + CountRows>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow::Result<()> {
     let tm = Arc::new(SqlManager::<DB>::new(pool.clone()));
     let shop = Shop::<DB>::new(tm.clone());
-    let count = |table: Table| DB::count(pool, table);
+    let count = |table: &'static str| DB::count_rows(pool, table);
     shop.products().add(&Ctx::new(), 1, "teapot", 2).await?;
     narrator.say("A product, a teapot, with 2 in stock.");
 
@@ -58,9 +26,9 @@ async fn scenes<DB: TourDb>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow:
     let (user, order) = shop.quick_purchase(&Ctx::new(), "ada@example.com", 1, 1).await?;
     narrator.held(&format!(
         "user {user} and order {order} committed together; users {}, messages {}, orders {}",
-        count(Table::Users).await?,
-        count(Table::Messages).await?,
-        count(Table::Orders).await?
+        count("users").await?,
+        count("messages").await?,
+        count("orders").await?
     ));
 
     narrator.step("Quick purchase, and the buy step fails");
@@ -70,8 +38,8 @@ async fn scenes<DB: TourDb>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow:
     }
     narrator.held(&format!(
         "Bob's registration rolled back with it: users {}, messages {}",
-        count(Table::Users).await?,
-        count(Table::Messages).await?
+        count("users").await?,
+        count("messages").await?
     ));
 
     narrator.step("An inner failure, swallowed by the outer code");
@@ -92,7 +60,7 @@ async fn scenes<DB: TourDb>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow:
     }
     narrator.held(&format!(
         "Carol is not half-registered: users {}",
-        count(Table::Users).await?
+        count("users").await?
     ));
 
     narrator.step("A savepoint keeps the outer work");
@@ -113,8 +81,8 @@ async fn scenes<DB: TourDb>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow:
     .await?;
     narrator.held(&format!(
         "Dan's registration committed: users {}, orders {}",
-        count(Table::Users).await?,
-        count(Table::Orders).await?
+        count("users").await?,
+        count("orders").await?
     ));
     Ok(())
 }

@@ -45,16 +45,16 @@ fn outbox(c: &mut Criterion) {
             })
             .await
             .unwrap()
-        })
+        });
     });
     group.bench_function("business_insert_plus_outbox", |b| {
         b.to_async(&runtime)
-            .iter(|| async { users.register(&Ctx::new(), &email()).await.unwrap() })
+            .iter(|| async { users.register(&Ctx::new(), &email()).await.unwrap() });
     });
     let naive = publisher();
     group.bench_function("commit_then_publish", |b| {
         b.to_async(&runtime)
-            .iter(|| async { users.register_then_publish(&email(), &naive).await.unwrap() })
+            .iter(|| async { users.register_then_publish(&email(), &naive).await.unwrap() });
     });
     group.finish();
     // ANCHOR_END: write_path
@@ -76,7 +76,7 @@ fn outbox(c: &mut Criterion) {
                 spent += start.elapsed();
             }
             spent
-        })
+        });
     });
     // Four relays side by side, as the chapter runs them for throughput: while one waits for the
     // broker's acknowledgements, another reads or deletes its shard.
@@ -101,7 +101,7 @@ fn outbox(c: &mut Criterion) {
                     assert_eq!(drained.unwrap().iter().sum::<usize>(), BATCH);
                 }
                 spent
-            })
+            });
         });
     }
     group.finish();

@@ -150,6 +150,7 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    #[allow(unsafe_code)]
     async fn a_producer_that_failed_fatally_is_replaced_and_the_next_batch_goes_out() {
         let cluster = MockCluster::new(1).expect("librdkafka's mock cluster");
         cluster.create_topic("users", 1, 1).expect("a topic");

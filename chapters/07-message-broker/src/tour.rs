@@ -12,19 +12,21 @@ use std::time::Duration;
 use ch03_transaction_manager::{Ctx, SqlManager};
 use harness::narrator::Narrator;
 use harness::tour::Services;
-use harness::{DedicatedKafka, PgDatabase, SqliteDatabase};
+use harness::{CountRows, DedicatedKafka, PgDatabase, SqliteDatabase};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::DefaultProducerContext;
+use sqlx::Pool;
 
 use crate::backoff::Backoff;
 use crate::consumer::{ERROR_HEADER, EventConsumer, Retry};
 use crate::event::Event;
-use crate::inbox::{Inbox, Welcome};
+use crate::inbox::{Inbox, InboxDb, Welcome};
 use crate::publisher::{KafkaPublisher, Publisher};
 use crate::relay::{Relay, RelayConfig};
+use crate::sql::EventDb;
 use crate::users::Users;
 
 /// A broker the tour can take away and bring back.
@@ -96,95 +98,113 @@ impl Broker {
     }
 }
 
-/// The scenes, on one database type.
-macro_rules! scenes {
-    ($narrator:expr, $broker:expr, $users_pool:expr, $consumer_pool:expr) => {{
-        let (narrator, broker) = ($narrator, $broker);
-        let consumer_pool = $consumer_pool.clone();
-        let tm = SqlManager::new($users_pool.clone());
-        let users = Users::new(tm.clone());
-        let publisher = KafkaPublisher::new(broker.config(), "users")?;
-        let count_users = || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(tm.pool()).await };
+/// The scenes, written once for every database: `users_pool` is the users service's database,
+/// `consumer_pool` the welcome service's.
+async fn scenes<DB: EventDb + InboxDb + CountRows>(
+    narrator: &mut Narrator,
+    broker: &Broker,
+    users_pool: &Pool<DB>,
+    consumer_pool: &Pool<DB>,
+) -> anyhow::Result<()> {
+    let tm = SqlManager::new(users_pool.clone());
+    let users = Users::new(tm.clone());
+    let publisher = KafkaPublisher::new(broker.config(), "users")?;
+    narrator.step("Commit, then publish, with the broker down");
+    broker.down().await?;
+    match users.register_then_publish("ada@example.com", &publisher).await {
+        Err(error) => narrator.broke(&format!("the publish failed: {error}")),
+        Ok(_) => anyhow::bail!("a publish succeeded with the broker down"),
+    }
+    broker.up()?;
+    narrator.broke(&format!(
+        "Ada is registered ({} user), and with the broker back, the topic holds {} events: \
+         hers is lost, and no retry knows it should be sent",
+        DB::count_rows(users_pool, "users").await?,
+        broker.messages_on("users")?
+    ));
 
-        narrator.step("Commit, then publish, with the broker down");
-        broker.down().await?;
-        match users.register_then_publish("ada@example.com", &publisher).await {
-            Err(error) => narrator.broke(&format!("the publish failed: {error}")),
-            Ok(_) => anyhow::bail!("a publish succeeded with the broker down"),
-        }
-        broker.up()?;
-        narrator.broke(&format!(
-            "Ada is registered ({} user), and with the broker back, the topic holds {} events: \
-             hers is lost, and no retry knows it should be sent",
-            count_users().await?,
-            broker.messages_on("users")?
-        ));
+    narrator.step("The outbox, with the broker down");
+    broker.down().await?;
+    let bob = users.register(&Ctx::new(), "bob@example.com").await?;
+    let relay = Relay::new(
+        crate::outbox::Outbox::new(tm.clone()),
+        publisher,
+        RelayConfig::default(),
+    );
+    if let Err(error) = relay.drain().await {
+        narrator.say(&format!("the relay cannot publish: {error}"));
+    }
+    narrator.held(&format!(
+        "Bob is registered and his event waits in the outbox (backlog {})",
+        crate::outbox::OutboxStore::lag(relay.store()).await?.backlog
+    ));
+    broker.up()?;
+    let published = harness::eventually::try_eventually(Duration::from_secs(20), || relay.drain())
+        .await
+        .map_err(|gave| anyhow::anyhow!("the relay could not publish after the broker returned: {}", gave.last))?;
+    narrator.held(&format!(
+        "broker back: the relay published {published} event; the topic holds {}; backlog {}",
+        broker.messages_on("users")?,
+        crate::outbox::OutboxStore::lag(relay.store()).await?.backlog
+    ));
 
-        narrator.step("The outbox, with the broker down");
-        broker.down().await?;
-        let bob = users.register(&Ctx::new(), "bob@example.com").await?;
-        let relay = Relay::new(crate::outbox::Outbox::new(tm.clone()), publisher, RelayConfig::default());
-        if let Err(error) = relay.drain().await {
-            narrator.say(&format!("the relay cannot publish: {error}"));
-        }
-        narrator.held(&format!(
-            "Bob is registered and his event waits in the outbox (backlog {})",
-            crate::outbox::OutboxStore::lag(relay.store()).await?.backlog
-        ));
-        broker.up()?;
-        let published = harness::eventually::try_eventually(Duration::from_secs(20), || relay.drain())
-            .await
-            .map_err(|gave| anyhow::anyhow!("the relay could not publish after the broker returned: {}", gave.last))?;
-        narrator.held(&format!(
-            "broker back: the relay published {published} event; the topic holds {}; backlog {}",
-            broker.messages_on("users")?,
-            crate::outbox::OutboxStore::lag(relay.store()).await?.backlog
-        ));
-
-        narrator.step("A duplicate delivery");
-        let relayed = first_event(broker)?;
-        anyhow::ensure!(relayed.aggregate_id == bob.to_string(), "the first event on the topic is not Bob's");
-        KafkaPublisher::new(broker.config(), "users")?.publish(&[relayed]).await?;
-        narrator.say("Bob's event is published a second time, as by a relay that died before deleting it.");
-        let welcome = EventConsumer::new(
-            consumer_config(broker, "welcome"),
-            "users",
-            "users.dead-letter",
-            Retry {
-                inner: Inbox::new(SqlManager::new(consumer_pool.clone()), "welcome", Welcome),
-                attempts: 3,
-                backoff: Backoff { base: Duration::from_millis(10), max: Duration::from_millis(100) },
+    narrator.step("A duplicate delivery");
+    let relayed = first_event(broker)?;
+    anyhow::ensure!(
+        relayed.aggregate_id == bob.to_string(),
+        "the first event on the topic is not Bob's"
+    );
+    KafkaPublisher::new(broker.config(), "users")?
+        .publish(&[relayed])
+        .await?;
+    narrator.say("Bob's event is published a second time, as by a relay that died before deleting it.");
+    let welcome = EventConsumer::new(
+        consumer_config(broker, "welcome"),
+        "users",
+        "users.dead-letter",
+        Retry {
+            inner: Inbox::new(SqlManager::new(consumer_pool.clone()), "welcome", Welcome),
+            attempts: 3,
+            backoff: Backoff {
+                base: Duration::from_millis(10),
+                max: Duration::from_millis(100),
             },
-        )?;
-        let consumed = |wanted: u64| {
-            let welcome = &welcome;
-            async move {
-                let counters = welcome.counters();
-                let done = counters.applied.load(Ordering::Relaxed)
-                    + counters.duplicates.load(Ordering::Relaxed)
-                    + counters.dead_lettered.load(Ordering::Relaxed);
-                if done >= wanted { Ok(()) } else { Err(format!("{done} of {wanted} messages processed")) }
+        },
+    )?;
+    let consumed = |wanted: u64| {
+        let welcome = &welcome;
+        async move {
+            let counters = welcome.counters();
+            let done = counters.applied.load(Ordering::Relaxed)
+                + counters.duplicates.load(Ordering::Relaxed)
+                + counters.dead_lettered.load(Ordering::Relaxed);
+            if done >= wanted {
+                Ok(())
+            } else {
+                Err(format!("{done} of {wanted} messages processed"))
             }
-        };
-        consume_until(&welcome, || consumed(2)).await?;
-        let welcomes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM welcomes").fetch_one(&consumer_pool).await?;
-        narrator.held(&format!(
-            "the welcome service processed 2 deliveries: {} applied, {} recognised as seen; Bob has {welcomes} welcome",
-            welcome.counters().applied.load(Ordering::Relaxed),
-            welcome.counters().duplicates.load(Ordering::Relaxed),
-        ));
+        }
+    };
+    consume_until(&welcome, || consumed(2)).await?;
+    let welcomes = DB::count_rows(consumer_pool, "welcomes").await?;
+    narrator.held(&format!(
+        "the welcome service processed 2 deliveries: {} applied, {} recognised as seen; Bob has {welcomes} welcome",
+        welcome.counters().applied.load(Ordering::Relaxed),
+        welcome.counters().duplicates.load(Ordering::Relaxed),
+    ));
 
-        narrator.step("A poison event");
-        let poison = Event::new("user_registered", "user-x", serde_json::json!({ "user_id": "user-x" }));
-        KafkaPublisher::new(broker.config(), "users")?.publish(&[poison]).await?;
-        narrator.broke("an event without an email arrives; the welcome service cannot handle it, however often it tries");
-        consume_until(&welcome, || consumed(3)).await?;
-        let letter = dead_letter_error(broker)?;
-        narrator.held(&format!(
-            "after 3 attempts it is parked in users.dead-letter ({ERROR_HEADER}: {letter}); the consumer moved on"
-        ));
-        Ok(())
-    }};
+    narrator.step("A poison event");
+    let poison = Event::new("user_registered", "user-x", serde_json::json!({ "user_id": "user-x" }));
+    KafkaPublisher::new(broker.config(), "users")?
+        .publish(&[poison])
+        .await?;
+    narrator.broke("an event without an email arrives; the welcome service cannot handle it, however often it tries");
+    consume_until(&welcome, || consumed(3)).await?;
+    let letter = dead_letter_error(broker)?;
+    narrator.held(&format!(
+        "after 3 attempts it is parked in users.dead-letter ({ERROR_HEADER}: {letter}); the consumer moved on"
+    ));
+    Ok(())
 }
 
 /// The first event on `users`: the one the relay published.
@@ -252,7 +272,7 @@ pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<
             ));
             let users = SqliteDatabase::new(&crate::migrations::SQLITE).await?;
             let consumer = SqliteDatabase::new(&crate::inbox::migrations::SQLITE).await?;
-            scenes!(narrator, &broker, users.pool(), consumer.pool())
+            scenes(narrator, &broker, users.pool(), consumer.pool()).await
         }
         Services::Real => {
             narrator.say(&format!(
@@ -261,7 +281,7 @@ pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<
             ));
             let users = PgDatabase::new(&crate::migrations::POSTGRES).await?;
             let consumer = PgDatabase::new(&crate::inbox::migrations::POSTGRES).await?;
-            scenes!(narrator, &broker, users.pool(), consumer.pool())
+            scenes(narrator, &broker, users.pool(), consumer.pool()).await
         }
     }
 }

@@ -39,15 +39,11 @@ fn user((id, email, first_name, last_name, date_of_birth, phone, created_at): Ro
     }
 }
 
-/// The columns a `Row` reads, then the condition: `select!("id = $1")`.
-macro_rules! select {
-    ($condition:literal) => {
-        concat!(
-            "SELECT id, email, first_name, last_name, date_of_birth, phone, created_at FROM users WHERE ",
-            $condition
-        )
-    };
-}
+/// The columns a `Row` reads, by id and by email.
+const SELECT_BY_ID: &str =
+    "SELECT id, email, first_name, last_name, date_of_birth, phone, created_at FROM users WHERE id = $1";
+const SELECT_BY_EMAIL: &str =
+    "SELECT id, email, first_name, last_name, date_of_birth, phone, created_at FROM users WHERE email = $1";
 
 impl UserRepository for PgUsers {
     #[tracing::instrument(name = "repository.insert", skip_all, fields(user_id = %user.id))]
@@ -76,7 +72,7 @@ impl UserRepository for PgUsers {
 
     #[tracing::instrument(name = "repository.by_id", skip_all, fields(user_id = %id))]
     async fn by_id(&self, id: UserId) -> Result<Option<User>, RepositoryError> {
-        let row: Option<Row> = sqlx::query_as(select!("id = $1"))
+        let row: Option<Row> = sqlx::query_as(SELECT_BY_ID)
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await?;
@@ -85,7 +81,7 @@ impl UserRepository for PgUsers {
 
     #[tracing::instrument(name = "repository.by_email", skip_all)]
     async fn by_email(&self, email: &str) -> Result<Option<User>, RepositoryError> {
-        let row: Option<Row> = sqlx::query_as(select!("email = $1"))
+        let row: Option<Row> = sqlx::query_as(SELECT_BY_EMAIL)
             .bind(email)
             .fetch_optional(&self.pool)
             .await?;

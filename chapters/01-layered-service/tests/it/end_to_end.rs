@@ -131,7 +131,7 @@ async fn concurrent_grpc_registrations_with_one_email_exactly_one_wins() -> anyh
 
     let codes: Vec<Code> = outcomes
         .iter()
-        .map(|o| o.as_ref().map_or_else(|s| s.code(), |_| Code::Ok))
+        .map(|o| o.as_ref().map_or_else(tonic::Status::code, |_| Code::Ok))
         .collect();
     assert_eq!(codes.iter().filter(|c| **c == Code::Ok).count(), 1, "{codes:?}");
     assert_eq!(

@@ -89,7 +89,7 @@ async fn counted(consuming: &Consuming, wanted: i64) {
             Err(format!("analytics counted {seen} of {wanted}"))
         }
     })
-    .await
+    .await;
 }
 
 /// Waits until the welcome service has sent `wanted` welcomes.
@@ -102,7 +102,7 @@ pub async fn welcomed(consuming: &Consuming, wanted: i64) {
             Err(format!("{welcomes} of {wanted} welcomed"))
         }
     })
-    .await
+    .await;
 }
 
 /// Waits until `consumer` has processed `wanted` messages, whatever it made of them.
@@ -118,7 +118,7 @@ pub async fn processed<P: ch07_message_broker::Process>(consumer: &EventConsumer
             Err(format!("{done} of {wanted} messages processed"))
         }
     })
-    .await
+    .await;
 }
 
 #[tokio::test]

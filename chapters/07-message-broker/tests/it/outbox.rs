@@ -128,7 +128,7 @@ async fn relays_side_by_side_share_the_shards_and_keep_each_users_order<DB: Test
             ))
         })
         .collect::<Result<_, _>>()?;
-    let drained = futures::future::try_join_all(relays.iter().map(|relay| relay.drain())).await?;
+    let drained = futures::future::try_join_all(relays.iter().map(ch07_message_broker::Relay::drain)).await?;
     assert_eq!(drained.iter().sum::<usize>(), written.len(), "{drained:?}");
     assert!(
         drained.iter().filter(|&&n| n > 0).count() >= 2,
