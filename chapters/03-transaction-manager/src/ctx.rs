@@ -75,6 +75,13 @@ impl Ctx {
         None
     }
 
+    /// Every frame of `manager`, innermost first.
+    pub(crate) fn frames(&self, manager: ManagerId) -> impl Iterator<Item = &Frame> {
+        std::iter::successors(self.top.as_deref(), |node| node.parent.as_deref())
+            .filter(move |node| node.manager == manager)
+            .map(|node| &node.frame)
+    }
+
     /// A context one scope deeper, with no transaction in it: what a mocked manager gives a body,
     /// so that a test can tell the scope's context from the caller's.
     #[cfg(test)]

@@ -40,6 +40,34 @@ pub enum TxError {
     #[error("the transaction has already ended; a task kept the context beyond its scope")]
     Finished,
 
+    /// Code that holds the transaction's connection (the guard from `connection(ctx)`) entered
+    /// a scope of the same transaction, which needs that connection: it would wait forever.
+    #[error(
+        "a scope of this transaction was entered while the code around it holds the connection \
+         from `connection(ctx)`: drop that guard before calling into another scope"
+    )]
+    ConnectionHeld,
+
+    /// A scope needed a connection of its own (`RequiresNew`, `NotSupported`) while the code
+    /// asking holds every connection of the pool in the transactions it suspended: none can come.
+    #[error(
+        "the pool's {max} connection(s) are all held by the {held} transaction(s) this scope suspended, \
+         so a new one can never be had: enlarge the pool, or do not open a new transaction here"
+    )]
+    PoolHeld { held: u32, max: u32 },
+
+    /// A second writing transaction on a database that has one writer at a time (SQLite), from
+    /// inside a writing transaction that cannot end first.
+    #[error(
+        "this database allows one writing transaction at a time, and this scope already runs inside one: \
+         a writing RequiresNew here could only fail after the busy timeout"
+    )]
+    SecondWriter,
+
+    /// A before-commit hook failed; the transaction was rolled back.
+    #[error("a before-commit hook failed, so the transaction was rolled back: {0}")]
+    BeforeCommit(#[source] Box<dyn std::error::Error + Send + Sync>),
+
     /// A key watched by an optimistic Redis transaction changed before `EXEC`: nothing was written.
     #[error("a watched key changed before the transaction executed; nothing was written")]
     WatchConflict,

@@ -1,7 +1,9 @@
 //! What differs between databases when beginning and ending a transaction.
 
 use futures::future::BoxFuture;
-use sqlx::{AssertSqlSafe, Database, Executor, MySql, Postgres, Sqlite};
+use sqlx::{
+    AssertSqlSafe, Connection, Database, Executor, MySql, MySqlConnection, PgConnection, Pool, Postgres, Sqlite,
+};
 
 use crate::error::TxError;
 use crate::settings::Isolation;
@@ -21,6 +23,21 @@ pub trait Dialect: sqlx::Database {
     }
     fn before_end(_read_only: bool) -> Option<&'static str> {
         None
+    }
+
+    /// Whether the database runs one writing transaction at a time (SQLite).
+    const ONE_WRITER: bool = false;
+
+    /// The server's id for this connection, which [`Dialect::cancel`] takes; `None` where a
+    /// statement cannot be cancelled from another connection (SQLite).
+    fn server_id(_connection: &mut Self::Connection) -> BoxFuture<'_, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// Cancels the statement running on the connection with server id `id`, from a connection
+    /// of its own (the pool's may all be taken). The connection itself stays open and usable.
+    fn cancel(_pool: &Pool<Self>, _id: i64) -> BoxFuture<'static, Result<(), sqlx::Error>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// Runs one statement on a connection of this database (every impl calls [`execute_on`]).
@@ -47,6 +64,31 @@ impl Dialect for Postgres {
         execute_on::<Self>(connection, statement)
     }
 
+    fn server_id(connection: &mut PgConnection) -> BoxFuture<'_, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(async move {
+            let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+                .fetch_one(connection)
+                .await?;
+            Ok(Some(i64::from(pid)))
+        })
+    }
+
+    // ANCHOR: cancel_postgres
+    /// A cancel request: the statement fails with `canceling statement due to user request`, and
+    /// the transaction stays open, aborted, for the rollback that follows.
+    fn cancel(pool: &Pool<Self>, id: i64) -> BoxFuture<'static, Result<(), sqlx::Error>> {
+        let options = pool.connect_options();
+        Box::pin(async move {
+            let mut side = PgConnection::connect_with(&options).await?;
+            sqlx::query("SELECT pg_cancel_backend($1)")
+                .bind(id as i32)
+                .execute(&mut side)
+                .await?;
+            side.close().await
+        })
+    }
+    // ANCHOR_END: cancel_postgres
+
     fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
         let mut statement = String::from("BEGIN");
         if let Some(isolation) = isolation {
@@ -61,6 +103,29 @@ impl Dialect for Postgres {
 impl Dialect for MySql {
     fn execute<'c>(connection: &'c mut Self::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
         execute_on::<Self>(connection, statement)
+    }
+
+    fn server_id(connection: &mut MySqlConnection) -> BoxFuture<'_, Result<Option<i64>, sqlx::Error>> {
+        Box::pin(async move {
+            let id: i64 = sqlx::query_scalar("SELECT CAST(CONNECTION_ID() AS SIGNED)")
+                .fetch_one(connection)
+                .await?;
+            Ok(Some(id))
+        })
+    }
+
+    /// `KILL QUERY` ends the statement (`Query execution was interrupted`) and leaves the
+    /// connection and its transaction open for the rollback that follows.
+    fn cancel(pool: &Pool<Self>, id: i64) -> BoxFuture<'static, Result<(), sqlx::Error>> {
+        let options = pool.connect_options();
+        Box::pin(async move {
+            let mut side = MySqlConnection::connect_with(&options).await?;
+            // An integer, not text from outside: safe to put into the statement.
+            sqlx::raw_sql(AssertSqlSafe(format!("KILL QUERY {id}")))
+                .execute(&mut side)
+                .await?;
+            side.close().await
+        })
     }
 
     fn begin(isolation: Option<Isolation>, read_only: bool) -> Result<String, TxError> {
@@ -79,6 +144,8 @@ impl Dialect for MySql {
 }
 
 impl Dialect for Sqlite {
+    const ONE_WRITER: bool = true;
+
     fn execute<'c>(connection: &'c mut Self::Connection, statement: &str) -> BoxFuture<'c, Result<(), sqlx::Error>> {
         execute_on::<Self>(connection, statement)
     }

@@ -4,6 +4,8 @@
 //!   needs around `BEGIN` is in [`dialect`]);
 //! - [`redis::RedisManager`]: `MULTI`/`EXEC` on Redis;
 //! - [`propagation`]: the one decision both take when a scope starts;
+//! - [`ending`]: the guards that undo a scope's work however it ends (error, panic, drop);
+//! - [`physical`]: one transaction shared by the scopes that joined it, and its connection guard;
 //! - [`TransactionManager`] (below): the managers as a trait, so that a use case can be unit-tested
 //!   without a database: the test gives it a mock that checks the settings asked for and runs the
 //!   body in a plain context;
@@ -17,6 +19,8 @@
 //! concrete `SqlManager` do not pay it.
 
 pub mod dialect;
+pub(crate) mod ending;
+pub(crate) mod physical;
 pub(crate) mod propagation;
 pub mod redis;
 pub mod sql;

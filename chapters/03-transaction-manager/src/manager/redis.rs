@@ -11,16 +11,20 @@
 //! nothing and the scope fails with `WatchConflict`, to be retried by the caller. Each transaction
 //! gets a connection of its own, because `WATCH` belongs to a connection.
 //!
-//! Redis has no savepoints: `Nested` fails with `NestedUnsupported`. Isolation and read-only do
+//! A scope that joins the transaction and does not end with `Ok` marks it rollback-only, as on
+//! SQL: the outermost scope then sends nothing and fails with `UnexpectedRollback`. Redis has no
+//! savepoints: `Nested` fails with `NestedUnsupported`. Isolation and read-only do
 //! not apply and are refused rather than ignored.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use redis::aio::MultiplexedConnection;
 use tokio::sync::Mutex;
 
 use crate::ctx::{Ctx, Frame, ManagerId};
 use crate::error::TxError;
+use crate::manager::ending::Doom;
 use crate::manager::propagation::{Decision, decide};
 use crate::settings::Settings;
 
@@ -31,10 +35,12 @@ pub struct RedisManager {
     id: ManagerId,
 }
 
-/// The open transaction: its own connection, and the writes queued so far.
+/// The open transaction: its own connection, the writes queued so far, and whether a scope that
+/// joined it failed.
 struct RedisTransaction {
     connection: Mutex<MultiplexedConnection>,
     queued: std::sync::Mutex<redis::Pipeline>,
+    rollback_only: AtomicBool,
 }
 
 fn redis_error(doing: &'static str) -> impl FnOnce(redis::RedisError) -> TxError {
@@ -91,7 +97,11 @@ impl RedisManager {
                         .await
                         .map_err(redis_error("watching keys"))?;
                 }
-                body(ctx).await
+                // As on SQL: any ending but `Ok` (error, panic, drop) dooms the transaction.
+                let doom = Doom::new(&transaction.rollback_only);
+                let value = body(ctx).await?;
+                doom.spare();
+                Ok(value)
             }
             Decision::Savepoint(_) => Err(TxError::NestedUnsupported.into()),
             Decision::Begin => self.begin_and_run(ctx, watch, body).await,
@@ -126,10 +136,16 @@ impl RedisManager {
         let transaction = Arc::new(RedisTransaction {
             connection: Mutex::new(connection),
             queued: std::sync::Mutex::new(pipeline),
+            rollback_only: AtomicBool::new(false),
         });
         let inner_ctx = ctx.with(self.id, Frame::Transaction(transaction.clone()));
 
         let value = body(&inner_ctx).await?;
+        if transaction.rollback_only.load(Ordering::SeqCst) {
+            // A joined scope failed and the body carried on: send nothing. Dropping the
+            // connection discards the queue and any `WATCH`.
+            return Err(TxError::UnexpectedRollback.into());
+        }
 
         let pipeline = std::mem::take(&mut *transaction.queued.lock().expect("not poisoned"));
         let mut connection = transaction.connection.lock().await;

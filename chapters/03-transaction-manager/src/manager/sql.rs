@@ -6,22 +6,22 @@
 //! joins it. Each scope has its own rollback-only marker; a `Nested` scope also has a savepoint.
 
 use std::future::Future;
-use std::ops::{Deref, DerefMut};
-
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::future::BoxFuture;
-use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Pool, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
 use tokio::time::Instant;
 
 use crate::ctx::{Ctx, Frame, ManagerId};
 use crate::error::{Doing, TxError};
 use crate::manager::dialect::Dialect;
+use crate::manager::ending::{Doom, UndoUnlessFinished};
+use crate::manager::physical::{After, Outcome, Physical, Scope, ScopeId, savepoint_name};
 use crate::manager::propagation::{Decision, decide};
-use crate::settings::{Isolation, Propagation, Settings};
+use crate::settings::{Propagation, Settings};
+
+pub use crate::manager::physical::{Conn, TxGuard};
 
 /// Manages the transactions of one database. Cloning it is cheap, and a clone manages the same
 /// transactions.
@@ -35,92 +35,6 @@ impl<DB: Dialect> Clone for SqlManager<DB> {
         Self {
             pool: self.pool.clone(),
             id: self.id,
-        }
-    }
-}
-
-/// One `BEGIN` ... `COMMIT` on one connection, shared by the scopes that joined it.
-struct Physical<DB: sqlx::Database> {
-    /// Taken out (`None`) when the transaction ends, so a late user gets `Finished`.
-    transaction: Arc<Mutex<Option<Transaction<'static, DB>>>>,
-    isolation: Option<Isolation>,
-    read_only: bool,
-    deadline: Option<Instant>,
-    savepoints: AtomicU32,
-    hooks: std::sync::Mutex<Vec<Hook>>,
-    /// For a transaction whose connection needs more than a rollback when it is abandoned: what
-    /// to run on it (see [`Dialect::before_end`]).
-    abandon: Option<Abandon<DB>>,
-}
-
-type Abandon<DB> = fn(Transaction<'static, DB>) -> BoxFuture<'static, ()>;
-
-impl<DB: sqlx::Database> Drop for Physical<DB> {
-    /// A transaction still here was abandoned: its scope panicked or was cancelled. sqlx rolls it
-    /// back when it is dropped; a connection that needs more (SQLite's `query_only`) gets it from
-    /// a task of its own, since `drop` cannot wait.
-    fn drop(&mut self) {
-        let (Some(abandon), Ok(runtime)) = (self.abandon, tokio::runtime::Handle::try_current()) else {
-            return;
-        };
-        if let Some(transaction) = self.transaction.try_lock().ok().and_then(|mut slot| slot.take()) {
-            runtime.spawn(abandon(transaction));
-        }
-    }
-}
-
-/// What a transaction frame in the context holds: the physical transaction, and the
-/// rollback-only marker of the innermost `Nested` (or outermost) scope.
-struct Scope<DB: sqlx::Database> {
-    physical: Arc<Physical<DB>>,
-    rollback_only: Arc<AtomicBool>,
-}
-
-impl<DB: sqlx::Database> Clone for Scope<DB> {
-    fn clone(&self) -> Self {
-        Self {
-            physical: self.physical.clone(),
-            rollback_only: self.rollback_only.clone(),
-        }
-    }
-}
-
-/// Work to do once the transaction's outcome is known.
-struct Hook {
-    on: Outcome,
-    work: BoxFuture<'static, ()>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Committed,
-    RolledBack,
-}
-
-/// The connection a repository should use: the current transaction's, or one from the pool when
-/// no transaction is open. Dereferences to the database's connection type, so sqlx queries
-/// execute on `&mut *conn`.
-pub enum Conn<DB: sqlx::Database> {
-    Transaction(OwnedMutexGuard<Option<Transaction<'static, DB>>>),
-    Pool(PoolConnection<DB>),
-}
-
-impl<DB: sqlx::Database> Deref for Conn<DB> {
-    type Target = DB::Connection;
-
-    fn deref(&self) -> &DB::Connection {
-        match self {
-            Conn::Transaction(guard) => guard.as_ref().expect("checked open when the Conn was made"),
-            Conn::Pool(connection) => connection,
-        }
-    }
-}
-
-impl<DB: sqlx::Database> DerefMut for Conn<DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        match self {
-            Conn::Transaction(guard) => guard.as_mut().expect("checked open when the Conn was made"),
-            Conn::Pool(connection) => connection,
         }
     }
 }
@@ -142,15 +56,17 @@ impl<DB: Dialect> SqlManager<DB> {
     pub async fn connection(&self, ctx: &Ctx) -> Result<Conn<DB>, TxError> {
         match self.scope(ctx) {
             Some(scope) => {
-                let guard = scope.physical.transaction.clone().lock_owned().await;
-                if guard.is_none() {
-                    return Err(TxError::Finished);
-                }
-                Ok(Conn::Transaction(guard))
+                // The scopes around this one: if one of them holds the connection on this task,
+                // it is waiting for this code, which would wait for it.
+                let callers: Vec<ScopeId> = self.scopes(ctx).skip(1).map(|outer| outer.id).collect();
+                Ok(Conn::Transaction(scope.physical.lock(scope.id, &callers).await?))
             }
-            None => Ok(Conn::Pool(
-                self.pool.acquire().await.doing("taking a connection from the pool")?,
-            )),
+            None => {
+                self.check_pool_not_held(ctx)?;
+                Ok(Conn::Pool(
+                    self.pool.acquire().await.doing("taking a connection from the pool")?,
+                ))
+            }
         }
     }
     // ANCHOR_END: connection
@@ -160,27 +76,54 @@ impl<DB: Dialect> SqlManager<DB> {
         self.scope(ctx).is_some()
     }
 
-    /// Runs `work` after the current transaction commits; never if it rolls back.
-    pub fn after_commit(&self, ctx: &Ctx, work: impl Future<Output = ()> + Send + 'static) -> Result<(), TxError> {
-        self.add_hook(ctx, Outcome::Committed, Box::pin(work))
-    }
-
-    /// Runs `work` after the current transaction rolls back; never if it commits.
-    pub fn after_rollback(&self, ctx: &Ctx, work: impl Future<Output = ()> + Send + 'static) -> Result<(), TxError> {
-        self.add_hook(ctx, Outcome::RolledBack, Box::pin(work))
-    }
-
-    fn add_hook(&self, ctx: &Ctx, on: Outcome, work: BoxFuture<'static, ()>) -> Result<(), TxError> {
+    // ANCHOR: before_commit
+    /// Runs `hook` inside the current transaction, just before it commits, with the outermost
+    /// scope's context (so it can use repositories). A hook that fails rolls the transaction back
+    /// and the scope returns [`TxError::BeforeCommit`]. Hooks run in the order they were added; a
+    /// `Nested` scope's hooks are dropped if it rolls back to its savepoint.
+    pub fn before_commit<F, E>(&self, ctx: &Ctx, hook: impl FnOnce(Ctx) -> F + Send + 'static) -> Result<(), TxError>
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
         let scope = self.scope(ctx).ok_or(TxError::NoTransaction(Propagation::Mandatory))?;
         scope
             .physical
             .hooks
             .lock()
             .expect("not poisoned")
-            .push(Hook { on, work });
+            .before_commit
+            .push(Box::new(move |ctx| {
+                let work = hook(ctx);
+                Box::pin(async move { work.await.map_err(|error| TxError::BeforeCommit(error.into())) })
+            }));
+        Ok(())
+    }
+    // ANCHOR_END: before_commit
+
+    /// Runs `work` after the current transaction commits; never if it rolls back.
+    pub fn after_commit(&self, ctx: &Ctx, work: impl Future<Output = ()> + Send + 'static) -> Result<(), TxError> {
+        self.add_after(ctx, Outcome::Committed, Box::pin(work))
+    }
+
+    /// Runs `work` after the current transaction rolls back; never if it commits.
+    pub fn after_rollback(&self, ctx: &Ctx, work: impl Future<Output = ()> + Send + 'static) -> Result<(), TxError> {
+        self.add_after(ctx, Outcome::RolledBack, Box::pin(work))
+    }
+
+    fn add_after(&self, ctx: &Ctx, on: Outcome, work: BoxFuture<'static, ()>) -> Result<(), TxError> {
+        let scope = self.scope(ctx).ok_or(TxError::NoTransaction(Propagation::Mandatory))?;
+        scope
+            .physical
+            .hooks
+            .lock()
+            .expect("not poisoned")
+            .after
+            .push(After { on, work });
         Ok(())
     }
 
+    /// The innermost scope of this manager in `ctx`, unless it is suspended.
     fn scope(&self, ctx: &Ctx) -> Option<Scope<DB>> {
         match ctx.frame(self.id)? {
             Frame::Transaction(any) => any.clone().downcast::<Scope<DB>>().ok().map(|scope| (*scope).clone()),
@@ -188,13 +131,50 @@ impl<DB: Dialect> SqlManager<DB> {
         }
     }
 
+    /// Every transaction scope of this manager in `ctx`, innermost first, suspended ones included.
+    fn scopes<'c>(&self, ctx: &'c Ctx) -> impl Iterator<Item = Scope<DB>> + 'c {
+        ctx.frames(self.id).filter_map(|frame| match frame {
+            Frame::Transaction(any) => any.clone().downcast::<Scope<DB>>().ok().map(|scope| (*scope).clone()),
+            Frame::Suspended => None,
+        })
+    }
+
+    /// The physical transactions `ctx` holds open on this manager, each once: each holds one of
+    /// the pool's connections until its scope ends.
+    fn held(&self, ctx: &Ctx) -> Vec<Arc<Physical<DB>>> {
+        let mut held: Vec<Arc<Physical<DB>>> = Vec::new();
+        for scope in self.scopes(ctx) {
+            if !held.iter().any(|physical| Arc::ptr_eq(physical, &scope.physical)) {
+                held.push(scope.physical);
+            }
+        }
+        held
+    }
+
+    // ANCHOR: pool_held
+    /// Refuses to wait for a connection when the code asking holds every connection of the pool
+    /// itself, in transactions it has suspended: none will be returned while it waits. This is
+    /// Spring's `REQUIRES_NEW` pool deadlock; it would otherwise end in the pool's acquire
+    /// timeout (30 s by default) with a `PoolTimedOut` that does not say why.
+    fn check_pool_not_held(&self, ctx: &Ctx) -> Result<(), TxError> {
+        let held = self.held(ctx).len() as u32;
+        let max = self.pool.options().get_max_connections();
+        if held > 0 && held >= max {
+            return Err(TxError::PoolHeld { held, max });
+        }
+        Ok(())
+    }
+    // ANCHOR_END: pool_held
+
     // ANCHOR: run
     /// Runs `body` in a scope with these settings, and returns what it returns.
     ///
     /// `body` gets the scope's context; everything it does through this manager's
     /// [`connection`](Self::connection) with that context happens in the scope's transaction.
-    /// An `Err` from `body` rolls back (or marks the joined transaction rollback-only); so does a
-    /// panic, which then continues, and so does dropping the returned future before it finishes.
+    /// Every ending of `body` other than `Ok` undoes its work: an `Err`, a panic (which then
+    /// continues), or the future being dropped before it finishes (a `select!`, a timeout, an
+    /// aborted task). A scope that began the transaction rolls it back; a scope that joined one
+    /// marks it rollback-only; a `Nested` scope rolls back to its savepoint.
     pub async fn run<T, E>(
         &self,
         ctx: &Ctx,
@@ -213,6 +193,7 @@ impl<DB: Dialect> SqlManager<DB> {
     }
     // ANCHOR_END: run
 
+    // ANCHOR: join
     /// A scope that joins the open transaction.
     async fn join<T, E>(
         &self,
@@ -225,19 +206,30 @@ impl<DB: Dialect> SqlManager<DB> {
         E: From<TxError>,
     {
         check_joinable(&scope.physical, &settings)?;
-        let outcome = with_timeout(settings.timeout, body(ctx)).await;
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => {
-                scope.rollback_only.store(true, Ordering::SeqCst);
-                Err(error)
+        if settings.timeout.is_some() {
+            self.learn_server_id(ctx, &scope).await?;
+        }
+        let inner = Scope {
+            id: ScopeId::next(),
+            physical: scope.physical.clone(),
+            rollback_only: scope.rollback_only.clone(),
+        };
+        let inner_ctx = ctx.with(self.id, Frame::Transaction(Arc::new(inner)));
+        // Dooms the transaction on every ending but `Ok`, including a drop or a panic here.
+        let doom = Doom::new(&scope.rollback_only);
+        match with_timeout(settings.timeout, body(&inner_ctx)).await {
+            Ok(Ok(value)) => {
+                doom.spare();
+                Ok(value)
             }
+            Ok(Err(error)) => Err(error),
             Err(limit) => {
-                scope.rollback_only.store(true, Ordering::SeqCst);
+                self.cancel_running(&scope.physical).await;
                 Err(TxError::Timeout(limit).into())
             }
         }
     }
+    // ANCHOR_END: join
 
     /// A `Nested` scope inside an open transaction: a savepoint.
     async fn savepoint<T, E>(
@@ -254,43 +246,51 @@ impl<DB: Dialect> SqlManager<DB> {
             return Err(TxError::NestedUnsupported.into());
         }
         check_joinable(&scope.physical, &settings)?;
-        let name = format!(
-            "tm_savepoint_{}",
-            scope.physical.savepoints.fetch_add(1, Ordering::SeqCst) + 1
-        );
-        self.execute(&scope.physical, format!("SAVEPOINT {name}"), "creating a savepoint")
+        if settings.timeout.is_some() {
+            self.learn_server_id(ctx, &scope).await?;
+        }
+        let physical = &scope.physical;
+        // The code entering this scope, and every scope around it, waits for the savepoint.
+        let callers: Vec<ScopeId> = self.scopes(ctx).map(|outer| outer.id).collect();
+        let number = physical.savepoints.fetch_add(1, Ordering::SeqCst) + 1;
+        let name = savepoint_name(number);
+        physical
+            .execute(scope.id, &callers, &format!("SAVEPOINT {name}"), "creating a savepoint")
             .await?;
-        let hooks_before = scope.physical.hooks.lock().expect("not poisoned").len();
+        let hooks = physical.hooks.lock().expect("not poisoned").mark();
 
         let inner = Scope {
-            physical: scope.physical.clone(),
+            id: ScopeId::next(),
+            physical: physical.clone(),
             rollback_only: Arc::new(AtomicBool::new(false)),
         };
         let inner_ctx = ctx.with(self.id, Frame::Transaction(Arc::new(inner.clone())));
+        // If this future is dropped, or `body` panics, the next user of the connection rolls
+        // back to the savepoint first (a `drop` cannot run SQL).
+        let undo = UndoUnlessFinished::new(physical, number, hooks);
         let outcome = with_timeout(settings.timeout, body(&inner_ctx)).await;
+        undo.finished();
+        if outcome.is_err() {
+            self.cancel_running(physical).await;
+        }
 
         let keep = matches!(outcome, Ok(Ok(_))) && !inner.rollback_only.load(Ordering::SeqCst);
         if keep {
-            self.execute(
-                &scope.physical,
-                format!("RELEASE SAVEPOINT {name}"),
-                "releasing a savepoint",
-            )
-            .await?;
+            physical
+                .execute(
+                    scope.id,
+                    &callers,
+                    &format!("RELEASE SAVEPOINT {name}"),
+                    "releasing a savepoint",
+                )
+                .await?;
         } else {
-            self.execute(
-                &scope.physical,
-                format!("ROLLBACK TO SAVEPOINT {name}"),
-                "rolling back to a savepoint",
-            )
-            .await?;
-            // What was to happen after the commit of this work will not: the work is undone.
-            scope
-                .physical
-                .hooks
-                .lock()
-                .expect("not poisoned")
-                .truncate(hooks_before);
+            let rollback = format!("ROLLBACK TO SAVEPOINT {name}");
+            physical
+                .execute(scope.id, &callers, &rollback, "rolling back to a savepoint")
+                .await?;
+            // What was to happen at and after the commit of this work will not: it is undone.
+            physical.hooks.lock().expect("not poisoned").truncate(hooks);
         }
         match outcome {
             Ok(Ok(_)) if !keep => Err(TxError::UnexpectedRollback.into()),
@@ -309,6 +309,8 @@ impl<DB: Dialect> SqlManager<DB> {
     where
         E: From<TxError>,
     {
+        self.check_one_writer(ctx, &settings)?;
+        self.check_pool_not_held(ctx)?;
         let begin = DB::begin(settings.isolation, settings.read_only)?;
         let mut transaction = self
             .pool
@@ -320,16 +322,22 @@ impl<DB: Dialect> SqlManager<DB> {
                 .await
                 .doing("setting up the transaction")?;
         }
-        let physical = Arc::new(Physical {
-            transaction: Arc::new(Mutex::new(Some(transaction))),
-            isolation: settings.isolation,
-            read_only: settings.read_only,
-            deadline: settings.timeout.map(|limit| Instant::now() + limit),
-            savepoints: AtomicU32::new(0),
-            hooks: std::sync::Mutex::new(Vec::new()),
-            abandon: DB::before_end(settings.read_only).map(|_| Self::clean_up_abandoned as Abandon<DB>),
-        });
+        let server_id = match settings.timeout {
+            Some(_) => DB::server_id(&mut *transaction)
+                .await
+                .doing("asking for the connection's id")?,
+            None => None,
+        };
+        let physical = Arc::new(Physical::new(
+            transaction,
+            settings.isolation,
+            settings.read_only,
+            settings.timeout.map(|limit| Instant::now() + limit),
+            DB::before_end(settings.read_only).map(|_| Self::clean_up_abandoned as _),
+        ));
+        *physical.server_id.lock().expect("not poisoned") = server_id;
         let scope = Scope {
+            id: ScopeId::next(),
             physical: physical.clone(),
             rollback_only: Arc::new(AtomicBool::new(false)),
         };
@@ -338,9 +346,22 @@ impl<DB: Dialect> SqlManager<DB> {
         // If this future is dropped here (cancelled), or `body` panics, `physical` is dropped and
         // with it the sqlx `Transaction`, which rolls back when dropped.
         let outcome = with_timeout(settings.timeout, body(&inner_ctx)).await;
+        if outcome.is_err() {
+            self.cancel_running(&physical).await;
+        }
 
-        let commit = matches!(outcome, Ok(Ok(_))) && !scope.rollback_only.load(Ordering::SeqCst);
-        let ended = self.end(&physical, commit).await;
+        let mut commit = matches!(outcome, Ok(Ok(_))) && !scope.rollback_only.load(Ordering::SeqCst);
+        let mut hook_failed = None;
+        if commit {
+            if let Err(error) = self.run_before_commit(&inner_ctx, &physical).await {
+                hook_failed = Some(error);
+            }
+            commit = hook_failed.is_none() && !scope.rollback_only.load(Ordering::SeqCst);
+        }
+        let ended = self.end(&physical, scope.id, commit).await;
+        if let Some(error) = hook_failed {
+            return Err(error.into());
+        }
         match (outcome, ended) {
             (_, Err(error)) => Err(error.into()),
             (Ok(Ok(_)), Ok(Outcome::RolledBack)) => Err(TxError::UnexpectedRollback.into()),
@@ -349,9 +370,32 @@ impl<DB: Dialect> SqlManager<DB> {
         }
     }
 
-    /// Commits or rolls back, then runs the hooks for what happened.
-    async fn end(&self, physical: &Physical<DB>, commit: bool) -> Result<Outcome, TxError> {
-        let transaction = physical.transaction.lock().await.take();
+    /// Refuses a second writing transaction where the database has one writer at a time (SQLite):
+    /// the open one will not end while its scope waits for this one, so `BEGIN` could only fail
+    /// after the busy timeout.
+    fn check_one_writer(&self, ctx: &Ctx, settings: &Settings) -> Result<(), TxError> {
+        if DB::ONE_WRITER && !settings.read_only && self.held(ctx).iter().any(|physical| !physical.read_only) {
+            return Err(TxError::SecondWriter);
+        }
+        Ok(())
+    }
+
+    /// Runs the before-commit hooks, and any that they add, inside the transaction.
+    async fn run_before_commit(&self, ctx: &Ctx, physical: &Physical<DB>) -> Result<(), TxError> {
+        loop {
+            let hooks = std::mem::take(&mut physical.hooks.lock().expect("not poisoned").before_commit);
+            if hooks.is_empty() {
+                return Ok(());
+            }
+            for hook in hooks {
+                hook(ctx.clone()).await?;
+            }
+        }
+    }
+
+    /// Commits or rolls back, then runs the after hooks for what happened.
+    async fn end(&self, physical: &Arc<Physical<DB>>, scope: ScopeId, commit: bool) -> Result<Outcome, TxError> {
+        let transaction = physical.lock(scope, &[scope]).await?.take();
         let Some(mut transaction) = transaction else {
             return Err(TxError::Finished);
         };
@@ -364,7 +408,7 @@ impl<DB: Dialect> SqlManager<DB> {
             match transaction.commit().await {
                 Ok(()) => Outcome::Committed,
                 Err(error) => {
-                    self.run_hooks(physical, Outcome::RolledBack).await;
+                    self.run_after(physical, Outcome::RolledBack).await;
                     return Err(TxError::Database {
                         doing: "committing",
                         source: error,
@@ -375,7 +419,7 @@ impl<DB: Dialect> SqlManager<DB> {
             transaction.rollback().await.doing("rolling back")?;
             Outcome::RolledBack
         };
-        self.run_hooks(physical, outcome).await;
+        self.run_after(physical, outcome).await;
         Ok(outcome)
     }
 
@@ -390,19 +434,40 @@ impl<DB: Dialect> SqlManager<DB> {
         })
     }
 
-    async fn run_hooks(&self, physical: &Physical<DB>, outcome: Outcome) {
-        let hooks = std::mem::take(&mut *physical.hooks.lock().expect("not poisoned"));
+    async fn run_after(&self, physical: &Physical<DB>, outcome: Outcome) {
+        let hooks = std::mem::take(&mut physical.hooks.lock().expect("not poisoned").after);
         for hook in hooks.into_iter().filter(|hook| hook.on == outcome) {
             hook.work.await;
         }
     }
 
-    async fn execute(&self, physical: &Physical<DB>, statement: String, doing: &'static str) -> Result<(), TxError> {
-        let mut guard = physical.transaction.lock().await;
-        let transaction = guard.as_mut().ok_or(TxError::Finished)?;
-        DB::execute(&mut **transaction, &statement).await.doing(doing)?;
+    /// Asks the server for the transaction's connection id, once, so that a deadline can cancel
+    /// the statement running on it.
+    async fn learn_server_id(&self, ctx: &Ctx, scope: &Scope<DB>) -> Result<(), TxError> {
+        if scope.physical.server_id.lock().expect("not poisoned").is_some() {
+            return Ok(());
+        }
+        let callers: Vec<ScopeId> = self.scopes(ctx).map(|outer| outer.id).collect();
+        let mut conn = scope.physical.lock(scope.id, &callers).await?;
+        let id = DB::server_id(&mut conn).await.doing("asking for the connection's id")?;
+        *scope.physical.server_id.lock().expect("not poisoned") = id;
         Ok(())
     }
+
+    // ANCHOR: cancel
+    /// A deadline passed: the body's future is dropped, but a statement it sent may still be
+    /// running on the server (waiting for a lock, say), and the connection answers nothing else
+    /// until it ends. Cancel it from a connection of its own, so that the rollback that follows
+    /// runs now and not when the lock is released.
+    async fn cancel_running(&self, physical: &Physical<DB>) {
+        let id = *physical.server_id.lock().expect("not poisoned");
+        let Some(id) = id else { return };
+        match DB::cancel(&self.pool, id).await {
+            Ok(()) => physical.interrupted.store(true, Ordering::SeqCst),
+            Err(error) => tracing::warn!(%error, "could not cancel the statement running at the deadline"),
+        }
+    }
+    // ANCHOR_END: cancel
 }
 
 /// Whether a scope asking for `settings` can join `physical` without being lied to.

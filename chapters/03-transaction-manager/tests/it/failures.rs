@@ -145,39 +145,49 @@ async fn hooks_run_only_for_their_outcome<DB: TestDb>(
     Ok(())
 }
 
-/// 200 use cases at once on one pool, half of them failing: none sees another's uncommitted
-/// writes, and exactly the successful ones are committed.
+/// 200 use cases at once on one pool, each a task of its own on a multi-threaded runtime, half
+/// of them failing: none sees another's uncommitted writes, and exactly the successful ones are
+/// committed.
 #[rstest]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_concurrent_use_cases_never_share_a_transaction<DB: TestDb>(
     #[values(Postgres, MySql, Sqlite)] backend: DB,
 ) -> anyhow::Result<()> {
-    let store = &Store::new(backend).await?;
-    let tm = &store.manager;
-    let use_cases = (0..200).map(|i| async move {
-        tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-            let label = format!("use case {i}");
-            store.insert(ctx, &label).await?;
-            tokio::task::yield_now().await;
-            // Others' *committed* rows may be visible (READ COMMITTED); a row that is never
-            // committed (an odd use case's) is visible only inside its own transaction.
-            let visible = store.visible(ctx).await?;
-            assert!(visible.contains(&label), "use case {i} does not see its own write");
-            let leaked: Vec<&String> = visible
-                .iter()
-                .filter(|seen| **seen != label && never_committed(seen))
-                .collect();
-            assert!(leaked.is_empty(), "use case {i} saw uncommitted writes of {leaked:?}");
-            if i % 2 == 0 {
-                Ok(label)
-            } else {
-                Err(Failure::Boom("odd"))
-            }
+    let store = Arc::new(Store::new(backend).await?);
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let tm = &store.manager;
+                tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+                    let label = format!("use case {i}");
+                    store.insert(ctx, &label).await?;
+                    tokio::task::yield_now().await;
+                    // Others' *committed* rows may be visible (READ COMMITTED); a row that is never
+                    // committed (an odd use case's) is visible only inside its own transaction.
+                    let visible = store.visible(ctx).await?;
+                    assert!(visible.contains(&label), "use case {i} does not see its own write");
+                    let leaked: Vec<&String> = visible
+                        .iter()
+                        .filter(|seen| **seen != label && never_committed(seen))
+                        .collect();
+                    assert!(leaked.is_empty(), "use case {i} saw uncommitted writes of {leaked:?}");
+                    if i % 2 == 0 {
+                        Ok(label)
+                    } else {
+                        Err(Failure::Boom("odd"))
+                    }
+                })
+                .await
+            })
         })
-        .await
-    });
-    let results = futures::future::join_all(use_cases).await;
-    let mut expected: Vec<String> = results.into_iter().filter_map(Result::ok).collect();
+        .collect();
+    let mut expected = Vec::new();
+    for task in tasks {
+        if let Ok(label) = task.await? {
+            expected.push(label);
+        }
+    }
     let mut committed = store.committed().await?;
     expected.sort();
     committed.sort();

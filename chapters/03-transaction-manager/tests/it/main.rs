@@ -3,6 +3,8 @@
 
 mod support;
 
+mod before_commit;
+mod endings;
 mod failures;
 mod propagation;
 mod redis;

@@ -102,6 +102,60 @@ async fn an_inner_required_scope_joins_and_nested_is_refused() -> anyhow::Result
     Ok(())
 }
 
+// ANCHOR: redis_rollback_only
+/// As on SQL, an inner `Required` scope that fails marks the transaction rollback-only: the
+/// outer scope swallows the error and returns `Ok`, and still nothing is sent at `EXEC`; the
+/// scope fails with `UnexpectedRollback`. So does an inner scope whose future is dropped.
+#[tokio::test]
+async fn a_swallowed_inner_failure_sends_nothing_and_fails_with_unexpected_rollback() -> anyhow::Result<()> {
+    let keys = RedisNamespace::new().await?;
+    let tm = RedisManager::new(keys.client().clone());
+    let (a, b) = (keys.key("a"), keys.key("b"));
+
+    let swallowed = tm
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
+            tm.write(ctx, set(&a, 1)).await?;
+            let inner = tm
+                .run(ctx, Settings::default(), async |ctx| {
+                    tm.write(ctx, set(&b, 2)).await?;
+                    Err::<(), _>(Failure::Boom("inner"))
+                })
+                .await;
+            assert!(matches!(inner, Err(Failure::Boom(_))));
+            Ok::<_, Failure>(())
+        })
+        .await;
+    assert!(
+        matches!(swallowed, Err(Failure::Tx(TxError::UnexpectedRollback))),
+        "{swallowed:?}"
+    );
+    assert!(keys.keys().await?.is_empty(), "nothing was sent");
+
+    let dropped = tm
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
+            tm.write(ctx, set(&a, 1)).await?;
+            let inner = tm.run(ctx, Settings::default(), async |ctx| {
+                tm.write(ctx, set(&b, 2)).await?;
+                std::future::pending::<()>().await;
+                Ok::<_, Failure>(())
+            });
+            assert!(
+                tokio::time::timeout(std::time::Duration::from_millis(100), inner)
+                    .await
+                    .is_err()
+            );
+            Ok::<_, Failure>(())
+        })
+        .await;
+    assert!(
+        matches!(dropped, Err(Failure::Tx(TxError::UnexpectedRollback))),
+        "{dropped:?}"
+    );
+    assert!(keys.keys().await?.is_empty(), "nothing was sent");
+    Ok(())
+}
+// ANCHOR_END: redis_rollback_only
+
 /// A Redis client error as the tests' failure type.
 fn test_command_failed(error: redis::RedisError) -> Failure {
     Failure::Tx(TxError::Redis {

@@ -1,8 +1,8 @@
 //! Settings: read-only, isolation and timeout, and joining a transaction that cannot honour them.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use ch03_transaction_manager::{Ctx, Isolation, Propagation, Settings, TxError};
+use ch03_transaction_manager::{Ctx, Isolation, Settings, TxError};
 
 use rstest::rstest;
 use sqlx::{MySql, Postgres, Sqlite};
@@ -103,42 +103,121 @@ async fn a_transaction_over_its_timeout_rolls_back<DB: TestDb>(
     Ok(())
 }
 
-/// An isolation level is applied when the transaction begins (SQLite offers only SERIALIZABLE).
+// ANCHOR: deadline
+/// The timeout bounds the statement in progress, not only the code between statements: a body
+/// blocked on a row lock that another transaction holds for 3 s gets its `Timeout` at the
+/// deadline. The manager cancels the statement on the server, rolls back, and the connection
+/// serves the next transaction. (SQLite has no row locks to wait on.)
 #[rstest]
 #[tokio::test]
-async fn isolation_is_set_when_the_transaction_begins<DB: TestDb>(
-    #[values(Postgres, MySql, Sqlite)] backend: DB,
+async fn the_deadline_cancels_a_statement_blocked_on_a_lock<DB: TestDb>(
+    #[values(Postgres, MySql)] backend: DB,
 ) -> anyhow::Result<()> {
     let store = &Store::new(backend).await?;
-    let sqlite = DB::IS_SQLITE;
     let tm = &store.manager;
-    let asked = if sqlite {
-        Isolation::Serializable
-    } else {
-        Isolation::RepeatableRead
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        store.insert(ctx, "row").await
+    })
+    .await?;
+    let mut locker = tm.pool().begin().await?;
+    DB::relabel(&mut locker, "row", "locked by another transaction").await?;
+
+    let limit = Duration::from_millis(300);
+    let started = Instant::now();
+    let result = tm
+        .run(&Ctx::new(), Settings::default().timeout(limit), async |ctx| {
+            store.insert(ctx, "before the lock").await?;
+            let mut conn = tm.connection(ctx).await?;
+            Ok::<_, Failure>(DB::relabel(&mut conn, "row", "mine").await?)
+        })
+        .await;
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(Failure::Tx(TxError::Timeout(l))) if l == limit),
+        "{result:?}"
+    );
+    assert!(
+        took < Duration::from_secs(2),
+        "the timeout came after {took:?}, not at the deadline"
+    );
+
+    tokio::time::sleep(Duration::from_secs(3).saturating_sub(took)).await;
+    locker.rollback().await?;
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        store.insert(ctx, "after").await
+    })
+    .await?;
+    let mut committed = store.committed().await?;
+    committed.sort();
+    assert_eq!(
+        committed,
+        ["after", "row"],
+        "nothing of the timed-out scope, and the pool still serves"
+    );
+    store.every_connection_returns().await;
+    Ok(())
+}
+// ANCHOR_END: deadline
+
+// ANCHOR: isolation
+/// An isolation level is in force, as seen from inside: a row that another transaction changes
+/// and commits between two reads reads the same twice at `REPEATABLE READ`, and changed at
+/// `READ COMMITTED` (a non-repeatable read).
+#[rstest]
+#[tokio::test]
+async fn the_isolation_asked_for_is_the_one_in_force<DB: TestDb>(
+    #[values(Postgres, MySql)] backend: DB,
+    #[values(Isolation::RepeatableRead, Isolation::ReadCommitted)] isolation: Isolation,
+) -> anyhow::Result<()> {
+    let store = &Store::new(backend).await?;
+    let tm = &store.manager;
+    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
+        store.insert(ctx, "first").await
+    })
+    .await?;
+    let (before, after) = tm
+        .run(&Ctx::new(), Settings::default().isolation(isolation), async |ctx| {
+            let before = store.visible(ctx).await?;
+            let mut other = tm.pool().acquire().await?;
+            DB::relabel(&mut other, "first", "changed by another transaction").await?;
+            Ok::<_, Failure>((before, store.visible(ctx).await?))
+        })
+        .await?;
+    assert_eq!(before, ["first"]);
+    let expected = match isolation {
+        Isolation::ReadCommitted => "changed by another transaction",
+        _ => "first",
     };
+    assert_eq!(after, [expected], "at {isolation:?}");
+    Ok(())
+}
+// ANCHOR_END: isolation
+
+/// SQLite offers only SERIALIZABLE, and refuses any other level rather than ignore it.
+#[tokio::test]
+async fn sqlite_refuses_an_isolation_it_does_not_have() -> anyhow::Result<()> {
+    let store = &Store::new(Sqlite).await?;
+    let tm = &store.manager;
     tm.run(
         &Ctx::new(),
-        Settings::new(Propagation::Required).isolation(asked),
+        Settings::default().isolation(Isolation::Serializable),
         async |ctx| store.insert(ctx, "isolated").await,
     )
     .await?;
     assert_eq!(store.committed().await?, ["isolated"]);
-    if sqlite {
-        let refused = tm
-            .run(
-                &Ctx::new(),
-                Settings::default().isolation(Isolation::ReadCommitted),
-                async |ctx| store.insert(ctx, "x").await,
-            )
-            .await;
-        assert!(
-            matches!(
-                refused,
-                Err(Failure::Tx(TxError::IsolationUnsupported(Isolation::ReadCommitted)))
-            ),
-            "{refused:?}"
-        );
-    }
+    let refused = tm
+        .run(
+            &Ctx::new(),
+            Settings::default().isolation(Isolation::ReadCommitted),
+            async |ctx| store.insert(ctx, "x").await,
+        )
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(Failure::Tx(TxError::IsolationUnsupported(Isolation::ReadCommitted)))
+        ),
+        "{refused:?}"
+    );
     Ok(())
 }

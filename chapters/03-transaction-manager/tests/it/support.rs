@@ -11,6 +11,7 @@ use std::time::Duration;
 pub use ch03_transaction_manager::migrations::{MYSQL, POSTGRES, SQLITE};
 use ch03_transaction_manager::{Ctx, Dialect, SqlManager, TxError};
 use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
+use sqlx::pool::PoolOptions;
 use sqlx::{Decode, Encode, Executor, IntoArguments, MySql, Pool, Postgres, Sqlite, Type};
 
 /// A use case's error: the manager's, or the use case's own failure.
@@ -29,38 +30,54 @@ pub trait Backend: Dialect {
     const IS_SQLITE: bool;
     /// Writes one entry: `$1` or `?`.
     const INSERT: &'static str;
+    /// Relabels entries: the new label first, then the old.
+    const RELABEL: &'static str;
 
-    /// A test database of its own, and the handle that drops it.
-    fn open() -> impl Future<Output = anyhow::Result<(Pool<Self>, Box<dyn std::any::Any + Send + Sync>)>> + Send;
+    /// A test database of its own with a pool of `connections`, and the handle that drops it.
+    fn open(connections: u32) -> impl Future<Output = anyhow::Result<(Pool<Self>, Keep)>> + Send;
 }
+
+/// What keeps a test database alive until the test ends.
+pub type Keep = Box<dyn std::any::Any + Send + Sync>;
 
 impl Backend for Postgres {
     const IS_SQLITE: bool = false;
     const INSERT: &'static str = "INSERT INTO entries (label) VALUES ($1)";
+    const RELABEL: &'static str = "UPDATE entries SET label = $1 WHERE label = $2";
 
-    async fn open() -> anyhow::Result<(Pool<Self>, Box<dyn std::any::Any + Send + Sync>)> {
+    async fn open(connections: u32) -> anyhow::Result<(Pool<Self>, Keep)> {
         let db = PgDatabase::new(&POSTGRES).await?;
-        Ok((db.pool().clone(), Box::new(db)))
+        let pool = PoolOptions::new()
+            .max_connections(connections)
+            .connect(db.url())
+            .await?;
+        Ok((pool, Box::new(db)))
     }
 }
 
 impl Backend for MySql {
     const IS_SQLITE: bool = false;
     const INSERT: &'static str = "INSERT INTO entries (label) VALUES (?)";
+    const RELABEL: &'static str = "UPDATE entries SET label = ? WHERE label = ?";
 
-    async fn open() -> anyhow::Result<(Pool<Self>, Box<dyn std::any::Any + Send + Sync>)> {
+    async fn open(connections: u32) -> anyhow::Result<(Pool<Self>, Keep)> {
         let db = MySqlDatabase::new(&MYSQL).await?;
-        Ok((db.pool().clone(), Box::new(db)))
+        let pool = PoolOptions::new()
+            .max_connections(connections)
+            .connect(db.url())
+            .await?;
+        Ok((pool, Box::new(db)))
     }
 }
 
 impl Backend for Sqlite {
     const IS_SQLITE: bool = true;
     const INSERT: &'static str = "INSERT INTO entries (label) VALUES (?)";
+    const RELABEL: &'static str = "UPDATE entries SET label = ? WHERE label = ?";
 
     /// A file, not memory: several scopes need several connections at once.
-    async fn open() -> anyhow::Result<(Pool<Self>, Box<dyn std::any::Any + Send + Sync>)> {
-        let db = SqliteDatabase::file(&SQLITE, 5, Duration::from_secs(10)).await?;
+    async fn open(connections: u32) -> anyhow::Result<(Pool<Self>, Keep)> {
+        let db = SqliteDatabase::file(&SQLITE, connections, Duration::from_secs(10)).await?;
         Ok((db.pool().clone(), Box::new(db)))
     }
 }
@@ -70,6 +87,8 @@ impl Backend for Sqlite {
 pub trait TestDb: Backend {
     fn insert_entry(conn: &mut Self::Connection, label: &str) -> impl Future<Output = sqlx::Result<()>> + Send;
     fn labels(conn: &mut Self::Connection) -> impl Future<Output = sqlx::Result<Vec<String>>> + Send;
+    /// Relabels the entries labelled `from` to `to`.
+    fn relabel(conn: &mut Self::Connection, from: &str, to: &str) -> impl Future<Output = sqlx::Result<()>> + Send;
     /// The one number a `SELECT COUNT(*) ...` answers.
     fn count(conn: &mut Self::Connection, sql: &'static str) -> impl Future<Output = sqlx::Result<i64>> + Send;
 }
@@ -89,6 +108,11 @@ where
         Ok(())
     }
 
+    async fn relabel(conn: &mut DB::Connection, from: &str, to: &str) -> sqlx::Result<()> {
+        sqlx::query(DB::RELABEL).bind(to).bind(from).execute(conn).await?;
+        Ok(())
+    }
+
     async fn labels(conn: &mut DB::Connection) -> sqlx::Result<Vec<String>> {
         sqlx::query_scalar("SELECT label FROM entries ORDER BY id")
             .fetch_all(conn)
@@ -102,13 +126,18 @@ where
 
 pub struct Store<DB: Dialect> {
     pub manager: SqlManager<DB>,
-    _database: Box<dyn std::any::Any + Send + Sync>,
+    _database: Keep,
 }
 
 impl<DB: TestDb> Store<DB> {
     /// A store on a fresh database of `DB`'s (the value only says which backend).
-    pub async fn new(_backend: DB) -> anyhow::Result<Self> {
-        let (pool, database) = DB::open().await?;
+    pub async fn new(backend: DB) -> anyhow::Result<Self> {
+        Self::with_connections(backend, 5).await
+    }
+
+    /// The same, with a pool of `connections`.
+    pub async fn with_connections(_backend: DB, connections: u32) -> anyhow::Result<Self> {
+        let (pool, database) = DB::open(connections).await?;
         Ok(Self {
             manager: SqlManager::new(pool),
             _database: database,
