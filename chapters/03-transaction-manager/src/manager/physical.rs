@@ -170,17 +170,21 @@ impl<DB: Dialect> Physical<DB> {
         *undo = Some(undo.map_or(number, |earlier| earlier.min(number)));
     }
 
-    /// Takes the connection for code running in `scope`. `callers` are the scopes around the
-    /// code (innermost first, `scope` included) that may hold the connection while they wait for
-    /// it: if one of them holds it, on this task, the wait could never end, and is refused.
-    pub(crate) async fn lock(self: &Arc<Self>, scope: ScopeId, callers: &[ScopeId]) -> Result<TxGuard<DB>, TxError> {
+    /// Takes the connection for code running in `scope`. `callers` names the scopes around the
+    /// code that wait for it to finish: if one of them holds the connection, on this task, the
+    /// wait could never end, and is refused. (Asked only when the connection is taken.)
+    pub(crate) async fn lock(
+        self: &Arc<Self>,
+        scope: ScopeId,
+        callers: impl FnOnce() -> Vec<ScopeId>,
+    ) -> Result<TxGuard<DB>, TxError> {
         let guard = match self.transaction.clone().try_lock_owned() {
             Ok(guard) => guard,
             Err(_) => {
                 let holder = *self.holder.lock().expect("not poisoned");
                 if let Some(holder) = holder
                     && holder.is_this_task()
-                    && callers.contains(&holder.scope)
+                    && callers().contains(&holder.scope)
                 {
                     return Err(TxError::ConnectionHeld);
                 }
@@ -217,7 +221,7 @@ impl<DB: Dialect> Physical<DB> {
         statement: &str,
         doing: &'static str,
     ) -> Result<(), TxError> {
-        let mut guard = self.lock(scope, callers).await?;
+        let mut guard = self.lock(scope, || callers.to_vec()).await?;
         DB::execute(&mut guard, statement).await.doing(doing)
     }
 }

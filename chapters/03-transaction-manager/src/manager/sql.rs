@@ -58,8 +58,8 @@ impl<DB: Dialect> SqlManager<DB> {
             Some(scope) => {
                 // The scopes around this one: if one of them holds the connection on this task,
                 // it is waiting for this code, which would wait for it.
-                let callers: Vec<ScopeId> = self.scopes(ctx).skip(1).map(|outer| outer.id).collect();
-                Ok(Conn::Transaction(scope.physical.lock(scope.id, &callers).await?))
+                let callers = || self.scopes(ctx).skip(1).map(|outer| outer.id).collect();
+                Ok(Conn::Transaction(scope.physical.lock(scope.id, callers).await?))
             }
             None => {
                 self.check_pool_not_held(ctx)?;
@@ -395,7 +395,7 @@ impl<DB: Dialect> SqlManager<DB> {
 
     /// Commits or rolls back, then runs the after hooks for what happened.
     async fn end(&self, physical: &Arc<Physical<DB>>, scope: ScopeId, commit: bool) -> Result<Outcome, TxError> {
-        let transaction = physical.lock(scope, &[scope]).await?.take();
+        let transaction = physical.lock(scope, || vec![scope]).await?.take();
         let Some(mut transaction) = transaction else {
             return Err(TxError::Finished);
         };
@@ -447,8 +447,8 @@ impl<DB: Dialect> SqlManager<DB> {
         if scope.physical.server_id.lock().expect("not poisoned").is_some() {
             return Ok(());
         }
-        let callers: Vec<ScopeId> = self.scopes(ctx).map(|outer| outer.id).collect();
-        let mut conn = scope.physical.lock(scope.id, &callers).await?;
+        let callers = || self.scopes(ctx).map(|outer| outer.id).collect();
+        let mut conn = scope.physical.lock(scope.id, callers).await?;
         let id = DB::server_id(&mut conn).await.doing("asking for the connection's id")?;
         *scope.physical.server_id.lock().expect("not poisoned") = id;
         Ok(())

@@ -9,4 +9,9 @@ mod failures;
 mod propagation;
 mod redis;
 mod settings;
+mod statements;
 mod use_cases;
+
+/// The benchmark's workload, shared with `benches/overhead.rs`.
+#[path = "../../benches/shared/workload.rs"]
+mod workload;
