@@ -13,7 +13,11 @@ pub async fn run() -> usize {
         println!("  source:  {}", provision::planned_source(kind));
         match harness::endpoint(kind).await {
             Ok(endpoint) => match harness::probe::probe(kind, &endpoint.url).await {
-                Ok(answer) => println!("  answers: {answer}\n  from:    {} ({})", endpoint.url, endpoint.origin),
+                Ok(answer) => println!(
+                    "  answers: {answer}\n  from:    {} ({})",
+                    harness::redact::masked(&endpoint.url),
+                    endpoint.origin
+                ),
                 Err(error) => {
                     missing += 1;
                     println!("  FAILS:   {error}");

@@ -109,7 +109,7 @@ impl<S: Server> Drop for TestDatabase<S> {
 pub(crate) async fn connect<S: Server>(url: &str) -> Result<S::Connection, HarnessError> {
     S::Connection::connect(url)
         .await
-        .context(|| format!("connecting to {} at {url}", S::KIND))
+        .context(|| format!("connecting to {} at {}", S::KIND, crate::redact::masked(url)))
 }
 
 /// Drops a database by name, even while clients are connected.
@@ -120,7 +120,8 @@ pub async fn drop_by_name<S: Server>(admin_url: &str, name: &str) -> Result<(), 
 
 /// `url` pointing at another database on the same server.
 pub(crate) fn with_database(url: &str, database: &str) -> Result<String, HarnessError> {
-    let mut parsed = url::Url::parse(url).map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
+    let mut parsed = url::Url::parse(url)
+        .map_err(|e| HarnessError::Other(format!("{} is not a URL: {e}", crate::redact::masked(url))))?;
     parsed.set_path(&format!("/{database}"));
     Ok(parsed.into())
 }

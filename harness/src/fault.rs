@@ -98,11 +98,13 @@ impl FaultProxy {
     /// [`crate::DedicatedKafka`] instead: its clients learn the broker's own address from metadata
     /// and would go around a plain proxy.
     pub async fn route(url: &str) -> Result<(Self, String), HarnessError> {
-        let mut parsed = url::Url::parse(url).map_err(|e| HarnessError::Other(format!("{url} is not a URL: {e}")))?;
+        let mut parsed = url::Url::parse(url)
+            .map_err(|e| HarnessError::Other(format!("{} is not a URL: {e}", crate::redact::masked(url))))?;
         let port = parsed.port().or_else(|| default_port(parsed.scheme()));
         let (Some(host), Some(port)) = (parsed.host_str(), port) else {
             return Err(HarnessError::Other(format!(
-                "{url} names no host and port the proxy could forward to"
+                "{} names no host and port the proxy could forward to",
+                crate::redact::masked(url)
             )));
         };
         let proxy = Self::start(format!("{host}:{port}")).await?;

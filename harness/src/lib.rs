@@ -36,6 +36,7 @@ pub mod owner;
 pub mod postgres;
 pub mod probe;
 pub mod provision;
+pub mod redact;
 pub mod redis;
 pub mod sample;
 pub mod server;

@@ -69,25 +69,45 @@ async fn hold_lock<S: Server>(url: &str) -> Result<(), HarnessError> {
     Ok(())
 }
 
-/// Drops every per-test database on the server whose owning process is gone. Returns their names.
-pub async fn sweep<S: Server>(admin_url: &str) -> Result<Vec<String>, HarnessError> {
+/// What a sweep did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// The databases it dropped: their owners are gone.
+    pub dropped: Vec<String>,
+    /// The databases it would not touch, each with the reason: a name the harness does not make,
+    /// or a drop that failed. They are reported, and never stop the sweep or a test.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Drops every per-test database on the server whose owning process is gone.
+pub async fn sweep<S: Server>(admin_url: &str) -> Result<Swept, HarnessError> {
     let mut admin = connect::<S>(admin_url).await?;
-    let mut swept = Vec::new();
+    let mut swept = Swept::default();
     for name in S::test_databases(&mut admin).await? {
         let Some(owner) = names::owner_of(&name) else {
             continue;
         };
-        if !S::owner_alive(&mut admin, owner).await? {
-            S::drop_database(&mut admin, &name).await?;
-            swept.push(name);
+        if let Err(refusal) = names::safe_identifier(&name) {
+            swept.refused.push((name, refusal.to_string()));
+            continue;
+        }
+        if S::owner_alive(&mut admin, owner).await? {
+            continue;
+        }
+        match S::drop_database(&mut admin, &name).await {
+            Ok(()) => swept.dropped.push(name),
+            Err(error) => swept.refused.push((name, error.to_string())),
         }
     }
-    if !swept.is_empty() {
+    if !swept.dropped.is_empty() {
         tracing::info!(
             kind = %S::KIND,
-            count = swept.len(),
+            count = swept.dropped.len(),
             "swept test databases left by processes that are gone"
         );
+    }
+    for (name, reason) in &swept.refused {
+        tracing::warn!(kind = %S::KIND, database = %name, %reason, "the sweep left a database alone");
     }
     Ok(swept)
 }

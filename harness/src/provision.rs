@@ -110,7 +110,8 @@ async fn resolve(kind: ServiceKind) -> Result<Endpoint, String> {
                 origin: Origin::Env(var),
             }),
             Err(error) => Err(format!(
-                "  - {var}={url} is set, but that server does not answer: {error}"
+                "  - {var}={} is set, but that server does not answer: {error}",
+                crate::redact::masked(&url)
             )),
         };
     }
@@ -143,7 +144,7 @@ async fn resolve(kind: ServiceKind) -> Result<Endpoint, String> {
 /// What [`endpoint`] would do for `kind`, without starting anything: for `workbook doctor`.
 pub fn planned_source(kind: ServiceKind) -> String {
     match std::env::var(kind.env_var()) {
-        Ok(url) if !url.trim().is_empty() => format!("${} = {url}", kind.env_var()),
+        Ok(url) if !url.trim().is_empty() => format!("${} = {}", kind.env_var(), crate::redact::masked(&url)),
         _ => format!("${} not set: a Docker container, if an engine answers", kind.env_var()),
     }
 }

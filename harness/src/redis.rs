@@ -30,11 +30,12 @@ impl RedisNamespace {
 
     /// The same, on a given server (for example one reached through a fault proxy).
     pub async fn on(endpoint: Endpoint) -> Result<Self, HarnessError> {
-        let client = redis::Client::open(endpoint.url.as_str()).context(|| format!("parsing {}", endpoint.url))?;
+        let client = redis::Client::open(endpoint.url.as_str())
+            .context(|| format!("parsing {}", crate::redact::masked(&endpoint.url)))?;
         let connection = client
             .get_connection_manager()
             .await
-            .context(|| format!("connecting to Redis at {}", endpoint.url))?;
+            .context(|| format!("connecting to Redis at {}", crate::redact::masked(&endpoint.url)))?;
         Ok(Self {
             prefix: format!("{}:", names::unique()),
             client,

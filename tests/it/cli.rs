@@ -84,6 +84,32 @@ fn doctor_reports_every_service_answering() {
     assert_eq!(said.matches("  answers: ").count(), 4, "{said}");
 }
 
+/// Passwords in the service URLs never reach the output: not where a server answers (the first
+/// two: trust authentication ignores the password), not where it does not (the last two, on a
+/// port where nothing listens).
+#[test]
+fn doctor_masks_the_passwords_in_service_urls() {
+    let output = Command::new(env!("CARGO_BIN_EXE_workbook"))
+        .arg("doctor")
+        .env(
+            "WORKBOOK_POSTGRES_URL",
+            "postgres://postgres:hunter2@127.0.0.1:5432/postgres",
+        )
+        .env("WORKBOOK_MYSQL_URL", "mysql://root:hunter2@127.0.0.1:1/mysql")
+        .env("WORKBOOK_REDIS_URL", "redis://:hunter2@127.0.0.1:1")
+        .env("WORKBOOK_READY_SECS", "1")
+        .output()
+        .expect("the workbook binary runs");
+    let said = text(&output);
+    assert!(!said.contains("hunter2"), "a password was printed:\n{said}");
+    assert!(
+        said.contains("postgres://postgres:***@127.0.0.1:5432/postgres"),
+        "{said}"
+    );
+    assert!(said.contains("mysql://root:***@127.0.0.1:1/mysql"), "{said}");
+    assert!(said.contains("redis://:***@127.0.0.1:1"), "{said}");
+}
+
 #[test]
 fn list_shows_every_chapter_in_order() {
     let output = workbook(&["list"]);

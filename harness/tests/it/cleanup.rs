@@ -5,6 +5,7 @@ use harness::crash::{ChildTest, arm_from_env};
 use harness::{PgDatabase, RedisNamespace, ServiceKind};
 use redis::AsyncCommands;
 use rstest::rstest;
+use sqlx::Connection;
 
 use crate::support::{Backend, Db, POSTGRES, database_exists};
 
@@ -149,7 +150,38 @@ async fn a_database_left_by_a_crashed_process_is_swept() -> anyhow::Result<()> {
 async fn a_sweep_leaves_the_databases_of_live_processes_alone() -> anyhow::Result<()> {
     let db = PgDatabase::new(&POSTGRES).await?;
     let swept = harness::owner::sweep::<sqlx::Postgres>(&db.endpoint().url).await?;
-    assert!(!swept.contains(&db.name().to_owned()));
+    assert!(!swept.dropped.contains(&db.name().to_owned()));
     assert!(database_exists(Backend::Postgres, db.name()).await?);
+    Ok(())
+}
+
+/// A leftover database whose name the harness would not make (here with capitals) is skipped and
+/// reported by the sweep; it no longer makes every `PgDatabase::new` fail.
+#[tokio::test]
+async fn a_database_with_a_name_the_harness_does_not_make_is_reported_not_fatal() -> anyhow::Result<()> {
+    let endpoint = harness::endpoint(ServiceKind::Postgres).await?;
+    let mut admin = sqlx::PgConnection::connect(&endpoint.url).await?;
+    // Owner 00000001 holds no lock, so the sweep would drop this one if it could.
+    let odd = format!("wbt_00000001_Leftover_{}", std::process::id());
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{odd}\"")))
+        .execute(&mut admin)
+        .await?;
+
+    let swept = harness::owner::sweep::<sqlx::Postgres>(&endpoint.url).await;
+    let db = PgDatabase::new(&POSTGRES).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE \"{odd}\"")))
+        .execute(&mut admin)
+        .await?;
+
+    let swept = swept?;
+    assert!(
+        swept
+            .refused
+            .iter()
+            .any(|(name, reason)| *name == odd && reason.contains("refusing")),
+        "{swept:?}"
+    );
+    assert!(!swept.dropped.contains(&odd));
+    db?;
     Ok(())
 }
