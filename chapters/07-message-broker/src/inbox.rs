@@ -12,6 +12,7 @@
 use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
 use sqlx::{Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Type};
 
+use crate::db_errors::refuses_for_good;
 use crate::event::Event;
 
 /// Why an event was not processed.
@@ -27,15 +28,24 @@ pub enum HandlerError {
     Unavailable(String),
 }
 
+/// A database error is the event's fault only when the database refuses its content for good
+/// (see [`crate::db_errors`]); otherwise it is retried.
 impl From<sqlx::Error> for HandlerError {
     fn from(error: sqlx::Error) -> Self {
-        HandlerError::Unavailable(error.to_string())
+        if refuses_for_good(&error) {
+            HandlerError::Rejected(format!("the database refuses this event: {error}"))
+        } else {
+            HandlerError::Unavailable(error.to_string())
+        }
     }
 }
 
 impl From<TxError> for HandlerError {
     fn from(error: TxError) -> Self {
-        HandlerError::Unavailable(error.to_string())
+        match error {
+            TxError::Database { source, .. } if refuses_for_good(&source) => source.into(),
+            other => HandlerError::Unavailable(other.to_string()),
+        }
     }
 }
 

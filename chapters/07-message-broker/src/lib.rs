@@ -17,6 +17,7 @@
 pub mod alongside;
 pub mod backoff;
 pub mod consumer;
+pub mod db_errors;
 pub mod event;
 pub mod inbox;
 pub mod outbox;

@@ -185,3 +185,16 @@ async fn a_database_with_a_name_the_harness_does_not_make_is_reported_not_fatal(
     db?;
     Ok(())
 }
+
+/// `clone_template` is public and puts the template's name into SQL: a name the harness does not
+/// make is refused before any SQL runs, and nothing is created or dropped.
+#[tokio::test]
+async fn a_template_name_that_is_not_an_identifier_is_refused() -> anyhow::Result<()> {
+    let endpoint = harness::endpoint(ServiceKind::Postgres).await?;
+    let refused = harness::postgres::clone_template(&endpoint.url, "wbtpl_x; DROP DATABASE postgres; --").await;
+    match refused {
+        Err(error) => assert!(error.to_string().contains("refusing to use it in SQL"), "{error}"),
+        Ok(name) => panic!("a clone named {name} was made from an unchecked template name"),
+    }
+    Ok(())
+}

@@ -201,6 +201,42 @@ async fn a_poison_event_is_parked_in_the_dead_letter_topic_and_the_consumer_move
 }
 // ANCHOR_END: poison
 
+// ANCHOR: refused_content
+/// An event whose content the consumer's database refuses for good (an email with a NUL byte,
+/// which PostgreSQL cannot store as text) is the event's fault: after its attempts it is parked
+/// with the database's own message, and the event behind it on the partition is applied. Before,
+/// every database error counted as "unavailable" and was retried forever, blocking the partition.
+#[tokio::test]
+async fn content_the_database_refuses_is_parked_and_does_not_block_the_partition() -> anyhow::Result<()> {
+    let kafka = KafkaScope::new().await?;
+    let topic = kafka.create_topic("users", 1).await?;
+    let dead_letters = kafka.create_topic("users.dead-letter", 1).await?;
+    let publisher = publisher(&kafka, &topic)?;
+    let poison = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "nul\0@example.com");
+    let good = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "bob@example.com");
+    publisher.publish(&[poison.clone()]).await?;
+    publisher.publish(&[good]).await?;
+
+    let consuming = Consuming::postgres().await?;
+    let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
+    welcome.run_during(processed(&welcome, 2)).await?;
+    assert_eq!(consuming.welcomes().await?, (1, 1), "the event behind it was applied");
+
+    let parked = read_raw(&kafka, &dead_letters, 1, Duration::from_secs(20)).await?;
+    assert_eq!(
+        header_of(&parked[0], ID_HEADER).as_deref(),
+        Some(poison.id.to_string().as_str())
+    );
+    let error = header_of(&parked[0], ERROR_HEADER).unwrap_or_default();
+    assert!(
+        error.contains("invalid byte sequence"),
+        "the database's message: {error}"
+    );
+    assert_eq!(welcome.counters().dead_lettered.load(Ordering::Relaxed), 1);
+    Ok(())
+}
+// ANCHOR_END: refused_content
+
 #[tokio::test]
 async fn a_message_that_is_not_an_event_is_parked_at_once() -> anyhow::Result<()> {
     let kafka = KafkaScope::new().await?;

@@ -3,6 +3,7 @@
 mod support;
 
 mod consumers;
+mod db_errors;
 mod dual_write;
 mod faults;
 mod outbox;
