@@ -214,7 +214,7 @@ async fn content_the_database_refuses_is_parked_and_does_not_block_the_partition
     let publisher = publisher(&kafka, &topic)?;
     let poison = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "nul\0@example.com");
     let good = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "bob@example.com");
-    publisher.publish(&[poison.clone()]).await?;
+    publisher.publish(std::slice::from_ref(&poison)).await?;
     publisher.publish(&[good]).await?;
 
     let consuming = Consuming::postgres().await?;
