@@ -144,7 +144,7 @@ impl<P: Process> EventConsumer<P> {
                 // message. Only a fatal error ends it.
                 Err(error @ KafkaError::MessageConsumptionFatal(_)) => return Err(kafka("receiving")(error)),
                 Err(error) => {
-                    tracing::warn!(%error, "consumer: the broker is unreachable, retrying");
+                    tracing::warn!(%error, cause = receive_error_cause(&error), "consumer: receiving failed; retrying");
                     continue;
                 }
             };
@@ -289,6 +289,25 @@ pub fn committed_offsets(
         .collect())
 }
 
+/// What a receive error means, in words: librdkafka's error code says which of several quite
+/// different things happened, and a log that calls them all "unreachable" sends an operator to
+/// the wrong place.
+fn receive_error_cause(error: &KafkaError) -> &'static str {
+    use rdkafka::types::RDKafkaErrorCode::*;
+    match error.rdkafka_error_code() {
+        Some(PollExceeded) => {
+            "more than max.poll.interval.ms passed between two polls (processing was slow or blocked, \
+             its database down, say): the consumer left its group and rejoins"
+        }
+        Some(BrokerTransportFailure | AllBrokersDown | NetworkException | RequestTimedOut) => {
+            "the broker is unreachable"
+        }
+        Some(UnknownTopicOrPartition | UnknownTopic | UnknownPartition) => "the topic or partition does not exist",
+        Some(TopicAuthorizationFailed | GroupAuthorizationFailed) => "the broker refuses this consumer access",
+        _ => "librdkafka reported an error (see `error`)",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -298,6 +317,20 @@ mod tests {
 
     use super::*;
     use crate::inbox::MockProcess;
+
+    /// A poll interval overrun (the consumer's database was down longer than the interval) is
+    /// named as such in the log, not called an unreachable broker.
+    #[rstest]
+    #[case::poll_interval(rdkafka::types::RDKafkaErrorCode::PollExceeded, "max.poll.interval.ms")]
+    #[case::broker_down(rdkafka::types::RDKafkaErrorCode::AllBrokersDown, "the broker is unreachable")]
+    #[case::no_topic(rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition, "does not exist")]
+    fn a_receive_error_is_named_by_its_librdkafka_code(
+        #[case] code: rdkafka::types::RDKafkaErrorCode,
+        #[case] said: &str,
+    ) {
+        let cause = receive_error_cause(&KafkaError::MessageConsumption(code));
+        assert!(cause.contains(said), "{code:?}: {cause}");
+    }
 
     #[rstest]
     #[case::first_time_lucky(0, 1, Ok(Processed::Applied))]
