@@ -7,6 +7,8 @@
 //! `" Ada@Example.com "` and `"ada@example.com"` are one account.
 
 use chrono::NaiveDate;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use crate::error::ServiceError;
 use crate::user::Registration;
@@ -87,25 +89,39 @@ pub fn email(raw: &str) -> Result<String, ServiceError> {
     Ok(email)
 }
 
-/// A trimmed name of 1 to 100 letters, spaces, apostrophes, hyphens and dots, with at least one
-/// letter: "Nguyễn", "O'Brien", "Jean-Luc", "Jr." pass; "R2D2" and "<script>" do not.
+// ANCHOR: name
+/// A trimmed name of 1 to 100 characters, in NFC: letters of any script with their combining
+/// marks (Thai tone marks, Tamil vowel signs, the accents of a decomposed "Nguyễn"), spaces, and
+/// the punctuation names use: apostrophes (' and the ’ that phones type), hyphens, dots and
+/// middle dots ("Gal·la", "さとう・ゆうき"). At least one letter. Digits, markup, control and
+/// invisible characters (a zero-width space, a right-to-left override) are refused.
 pub fn name(field: &'static str, raw: &str) -> Result<String, ServiceError> {
-    let name = raw.trim();
+    // One form for every way of typing the same name: "Nguyễn" composed or decomposed is one
+    // string when stored and when compared.
+    let name: String = raw.trim().nfc().collect();
     if name.is_empty() {
         return Err(ServiceError::invalid(field, "is required"));
     }
     if name.chars().count() > NAME_MAX {
         return Err(ServiceError::invalid(field, "is longer than 100 characters"));
     }
-    let allowed = |c: char| c.is_alphabetic() || " '-.".contains(c);
+    let allowed = |c: char| c.is_alphabetic() || is_combining_mark(c) || NAME_PUNCTUATION.contains(&c);
     if !name.chars().all(allowed) || !name.chars().any(char::is_alphabetic) {
         return Err(ServiceError::invalid(
             field,
             "may contain only letters, spaces, apostrophes, hyphens and dots",
         ));
     }
-    Ok(name.to_owned())
+    Ok(name)
 }
+// ANCHOR_END: name
+
+/// The punctuation that names use, besides letters and their marks.
+const NAME_PUNCTUATION: [char; 8] = [
+    ' ', '\'', '\u{2019}', // apostrophe, right single quotation mark (O’Brien)
+    '-', '\u{2010}', // hyphen-minus, hyphen
+    '.', '\u{00B7}', '\u{30FB}', // full stop, middle dot (Gal·la), katakana middle dot
+];
 
 /// A `YYYY-MM-DD` date at least [`ADULT_AGE`] years before `today`, and not absurdly long ago.
 pub fn date_of_birth(raw: &str, today: NaiveDate) -> Result<NaiveDate, ServiceError> {
@@ -208,6 +224,13 @@ mod tests {
     #[case::apostrophe("last_name", "O'Brien", "O'Brien")]
     #[case::hyphen_and_dot("first_name", "Jean-Luc Jr.", "Jean-Luc Jr.")]
     #[case::name_of_100("last_name", &"é".repeat(100), &"é".repeat(100))]
+    // From the W3C's "Personal names around the world": names as people type them.
+    #[case::typographic_apostrophe("last_name", "O\u{2019}Brien", "O\u{2019}Brien")]
+    #[case::thai_with_tone_marks("first_name", "กิ่งแก้ว", "กิ่งแก้ว")]
+    #[case::tamil("first_name", "தமிழ்", "தமிழ்")]
+    #[case::decomposed_becomes_composed("last_name", "Nguye\u{0302}\u{0303}n", "Nguyễn")]
+    #[case::japanese_with_middle_dot("first_name", "さとう・ゆうき", "さとう・ゆうき")]
+    #[case::catalan_middle_dot("last_name", "Gal·la", "Gal·la")]
     #[case::eighteen_today("date_of_birth", "2008-11-22", "2008-11-22")]
     #[case::a_day_before_131("date_of_birth", "1895-11-23", "1895-11-23")]
     #[case::phone_with_spaces("phone", "+84 90 123 4567", "+84901234567")]
@@ -259,6 +282,10 @@ mod tests {
     #[case::last_name_markup("last_name", "<script>", "only letters")]
     #[case::last_name_only_punctuation("last_name", "-.'", "only letters")]
     #[case::last_name_of_101("last_name", &"é".repeat(101), "100")]
+    #[case::zero_width_space("first_name", "Ad\u{200B}a", "only letters")]
+    #[case::right_to_left_override("first_name", "Ada\u{202E}", "only letters")]
+    #[case::control_character("last_name", "Love\u{0007}lace", "only letters")]
+    #[case::only_a_combining_mark("last_name", "\u{0301}", "only letters")]
     #[case::date_missing("date_of_birth", " ", "required")]
     #[case::date_written_otherwise("date_of_birth", "10/12/1990", "YYYY-MM-DD")]
     #[case::date_short_form("date_of_birth", "1990-1-5", "YYYY-MM-DD")]
