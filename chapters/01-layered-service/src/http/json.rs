@@ -36,7 +36,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 let message = format!("the body is larger than {BODY_LIMIT} bytes");
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message, None)
             } else {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", rejection.body_text(), None)
+                // The body ended before its `Content-Length`, or the connection failed while it
+                // was read: the client's side. hyper's own words would say nothing to a client.
+                let message = "the body could not be read in full: it ended before its Content-Length";
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", message, None)
             }
         })?;
         let mut json = serde_json::Deserializer::from_slice(&bytes);
@@ -58,8 +61,18 @@ fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if matches!(inner.classify(), Category::Syntax | Category::Eof | Category::Io) {
         return ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", malformed(inner), None);
     }
-    let message = inner.to_string();
     let path = error.path().to_string();
+    // Not an object at all (`null`, `[]`, `"text"`): serde's message would name the Rust type it
+    // expected, which is ours to know and not the client's.
+    if path == "." && inner.to_string().contains("expected struct") {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            "the body must be a JSON object",
+            None,
+        );
+    }
+    let message = inner.to_string();
     // A wrong type names its path (`phone`); an unknown or missing field is reported at the object
     // that holds it, so its name is read from serde's message: unknown field `nickname`.
     let field = if path != "." {

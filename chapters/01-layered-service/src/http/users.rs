@@ -1,6 +1,7 @@
 //! The `/users` routes: register, fetch. Translation only; the rules are in the service.
 
 use axum::Json;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use chrono::{DateTime, Utc};
@@ -82,8 +83,17 @@ pub async fn register<R: UserRepository>(
 
 pub async fn get<R: UserRepository>(
     State(state): State<HttpState<R>>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Json<UserBody>, ApiError> {
+    // A path axum cannot decode (`/users/%FF`, not UTF-8) is answered in the API's own shape.
+    let Path(id) = id.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_argument",
+            "the id in the path is not valid UTF-8",
+            Some("id"),
+        )
+    })?;
     let user = state.service.get(&id).await?;
     Ok(Json(UserBody::from(&user)))
 }

@@ -77,6 +77,8 @@ fn without_field(name: &str) -> String {
 #[case::invalid_value(with_field("date_of_birth", json!("2015-05-05")), "application/json", 400, "invalid_argument", Some("date_of_birth"), "under 18")]
 #[case::not_json(ada().to_string(), "text/plain", 415, "unsupported_media_type", None, "application/json")]
 #[case::too_large(with_field("last_name", json!("x".repeat(BODY_LIMIT))), "application/json", 413, "payload_too_large", None, "16384 bytes")]
+#[case::null_body("null".to_owned(), "application/json", 400, "invalid_argument", None, "must be a JSON object")]
+#[case::array_body("[]".to_owned(), "application/json", 400, "invalid_argument", None, "must be a JSON object")]
 #[tokio::test]
 async fn bad_requests_get_one_error_shape(
     #[case] body: String,
@@ -101,8 +103,55 @@ async fn bad_requests_get_one_error_shape(
         "{error:?}"
     );
     assert!(error.message.contains(says), "{:?} should say {says:?}", error.message);
+    assert!(
+        !error.message.contains("RegisterBody"),
+        "names a Rust type: {:?}",
+        error.message
+    );
 }
 // ANCHOR_END: bad_requests
+
+/// A path that is not UTF-8 gets the API's error shape, not axum's plain-text rejection.
+#[tokio::test]
+async fn a_path_that_is_not_utf8_gets_the_error_shape() {
+    let response = app().oneshot(get("/users/%FF")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        response.headers()[header::CONTENT_TYPE].to_str().unwrap(),
+        "application/json"
+    );
+    let error: ErrorBody = body_json(response).await;
+    assert_eq!(
+        (error.code.as_str(), error.field.as_deref()),
+        ("invalid_argument", Some("id"))
+    );
+}
+
+/// A body that breaks off while it is read (a client that sent less than its Content-Length, a
+/// dropped connection) is a 400 in the error shape, without hyper's internal words.
+#[tokio::test]
+async fn a_body_that_breaks_off_gets_the_error_shape() {
+    let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+        Ok(r#"{"email": "ada@exa"#),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the client went away",
+        )),
+    ];
+    let request = Request::post("/users")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    let response = app().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let error: ErrorBody = body_json(response).await;
+    assert_eq!(error.code, "invalid_argument");
+    assert!(error.message.contains("could not be read in full"), "{error:?}");
+    assert!(
+        !error.message.contains("went away") && !error.message.contains("buffer"),
+        "{error:?}"
+    );
+}
 
 #[tokio::test]
 async fn a_taken_email_is_409_whatever_its_case() {
