@@ -10,6 +10,7 @@
 //! and `event_counts` (analytics: a counter per event type, which a duplicate would inflate).
 
 use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
+use chrono::{DateTime, Utc};
 use sqlx::{Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Type};
 
 use crate::db_errors::refuses_for_good;
@@ -91,6 +92,30 @@ impl<DB: ch03_transaction_manager::Dialect, E> Inbox<DB, E> {
     }
 }
 
+// ANCHOR: retention
+/// How long an inbox remembers an event it processed. A redelivery can come as late as the
+/// oldest message a consumer may read again: the topic's retention (Kafka's default is 7 days),
+/// should its group's offsets be reset to the earliest; a relay's republish after a crash comes
+/// within minutes. Twice the topic's retention leaves room for a topic kept longer than the
+/// default by an operator who forgot to say so.
+pub const RETENTION: std::time::Duration = std::time::Duration::from_secs(14 * 24 * 60 * 60);
+
+impl<DB: InboxDb, E> Inbox<DB, E> {
+    /// Forgets the events processed more than `retention` ago; how many. An event older than that
+    /// which arrives again would be applied again, so `retention` must exceed the latest a
+    /// redelivery can come (see [`RETENTION`]).
+    pub async fn prune(&self, retention: std::time::Duration) -> Result<u64, HandlerError> {
+        let cutoff = chrono::Duration::from_std(retention)
+            .ok()
+            .and_then(|retention| Utc::now().checked_sub_signed(retention));
+        // A window longer than the calendar reaches back: nothing is old enough to forget.
+        let Some(cutoff) = cutoff else { return Ok(0) };
+        let mut conn = self.tm.connection(&Ctx::new()).await?;
+        Ok(DB::prune_processed(&mut conn, cutoff).await?)
+    }
+}
+// ANCHOR_END: retention
+
 /// A welcome for each registered user.
 pub struct Welcome;
 
@@ -159,6 +184,11 @@ pub trait InboxDb: InboxSql {
         email: &str,
     ) -> impl Future<Output = sqlx::Result<()>> + Send;
     fn count_event(conn: &mut Self::Connection, kind: &str) -> impl Future<Output = sqlx::Result<()>> + Send;
+    /// Deletes the records of events processed before `cutoff`; how many went.
+    fn prune_processed(
+        conn: &mut Self::Connection,
+        cutoff: DateTime<Utc>,
+    ) -> impl Future<Output = sqlx::Result<u64>> + Send;
 }
 
 impl<DB> InboxDb for DB
@@ -168,18 +198,30 @@ where
     DB::Arguments: IntoArguments<DB>,
     for<'q> &'q str: Encode<'q, DB> + Type<DB>,
     for<'q> String: Decode<'q, DB> + Type<DB>,
+    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
     async fn record_processed(conn: &mut DB::Connection, consumer: &str, event_id: &str) -> sqlx::Result<bool> {
         // RETURNING says whether the row went in: sqlx has no database-independent row count.
         let inserted: Option<String> = sqlx::query_scalar(
-            "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id",
+            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING RETURNING event_id",
         )
         .bind(consumer)
         .bind(event_id)
+        .bind(Utc::now())
         .fetch_optional(conn)
         .await?;
         Ok(inserted.is_some())
+    }
+
+    async fn prune_processed(conn: &mut DB::Connection, cutoff: DateTime<Utc>) -> sqlx::Result<u64> {
+        let pruned: Vec<String> =
+            sqlx::query_scalar("DELETE FROM processed_events WHERE processed_at < $1 RETURNING event_id")
+                .bind(cutoff)
+                .fetch_all(conn)
+                .await?;
+        Ok(pruned.len() as u64)
     }
 
     async fn insert_welcome(conn: &mut DB::Connection, user: &str, email: &str) -> sqlx::Result<()> {

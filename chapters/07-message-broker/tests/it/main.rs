@@ -7,3 +7,4 @@ mod db_errors;
 mod dual_write;
 mod faults;
 mod outbox;
+mod retention;
