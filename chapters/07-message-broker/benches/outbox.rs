@@ -106,12 +106,41 @@ fn outbox(c: &mut Criterion) {
     }
     group.finish();
     // ANCHOR_END: relay
+
+    // ANCHOR: backlog
+    // A backlog after an outage: one relay drains 10k and 100k waiting events. Linear, the second
+    // takes ten times the first; the candidate query once made it grow with the square.
+    let mut group = c.benchmark_group("ch07_relay_backlog");
+    group.sample_size(10).measurement_time(Duration::from_secs(60));
+    let relay = &relays[0];
+    for (function, backlog) in [("drain_10k", BATCH), ("drain_100k", 10 * BATCH)] {
+        group.bench_function(function, |b| {
+            b.to_async(&runtime).iter_custom(|iterations| async move {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iterations {
+                    fill_outbox_with(pool, backlog).await;
+                    let start = Instant::now();
+                    let drained = relay.drain().await.unwrap();
+                    spent += start.elapsed();
+                    assert_eq!(drained, backlog);
+                }
+                spent
+            });
+        });
+    }
+    group.finish();
+    // ANCHOR_END: backlog
 }
 
 /// 10,000 `user_registered` rows in the outbox, written in one statement (not timed). First the
 /// vacuum that autovacuum would do between bursts: each iteration leaves 10,000 dead rows, and
 /// without it the relay slows down run after run (see the chapter's page).
 async fn fill_outbox(pool: &sqlx::PgPool) {
+    fill_outbox_with(pool, BATCH).await;
+}
+
+/// `count` rows in the outbox, as [`fill_outbox`] writes them.
+async fn fill_outbox_with(pool: &sqlx::PgPool, count: usize) {
     sqlx::query("VACUUM ANALYZE outbox").execute(pool).await.unwrap();
     sqlx::query(
         "INSERT INTO outbox (event_id, shard, kind, aggregate_id, occurred_at, payload) \
@@ -119,7 +148,7 @@ async fn fill_outbox(pool: &sqlx::PgPool) {
                 json_build_object('user_id', 'user-' || n, 'email', 'user' || n || '@example.com')::text \
          FROM generate_series(1, $1) AS n",
     )
-    .bind(BATCH as i32)
+    .bind(count as i32)
     .execute(pool)
     .await
     .unwrap();

@@ -1,4 +1,5 @@
-//! A JSON body extractor whose every refusal is an `ApiError` naming the problem.
+//! A JSON body extractor whose every refusal is an `ApiError` naming the problem, and which
+//! tolerates (and names) the fields of a newer client.
 //!
 //! axum's own `Json` answers a malformed body with plain text and an unknown field with 422. This
 //! one answers in the API's error shape, with 400 for anything wrong with the JSON (and the field
@@ -12,9 +13,25 @@ use serde_json::error::Category;
 
 use super::{ApiError, BODY_LIMIT};
 
-pub struct ValidJson<T>(pub T);
+/// A body of type `T`, and the names of the top-level fields it carried that `T` does not know.
+pub struct ValidJson<T> {
+    pub body: T,
+    /// Fields a newer client sent that this server ignores (see [`Fields`]).
+    pub ignored: Vec<String>,
+}
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
+// ANCHOR: fields
+/// A body's field names. Old and new versions of the apps and of the server run side by side
+/// during a rollout, so a server must accept a body from a client newer than itself: a field it
+/// does not know is ignored, as protobuf ignores an unknown field, and named back to the client in
+/// the `ignored-fields` response header, so that a typo (`"phnoe"`) is still visible to whoever
+/// looks. A field the server *requires* must therefore never be added: new fields are optional.
+pub trait Fields {
+    const FIELDS: &'static [&'static str];
+}
+// ANCHOR_END: fields
+
+impl<S: Send + Sync, T: DeserializeOwned + Fields> FromRequest<S> for ValidJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
@@ -47,7 +64,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
         // Trailing garbage after the object (`{...} {...}`) is malformed too.
         json.end()
             .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", malformed(&error), None))?;
-        Ok(ValidJson(value))
+        let ignored = match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
+            Ok(object) => object
+                .keys()
+                .filter(|key| !T::FIELDS.contains(&key.as_str()))
+                .cloned()
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Ok(ValidJson { body: value, ignored })
     }
 }
 

@@ -3,7 +3,7 @@
 //! A handler's job is translation only: request → service call → response, and `ServiceError` →
 //! status code and error body (`error.rs`). It holds no business rule, so it rarely changes.
 //! Around every route sit the request id, the span and the metrics (`observe.rs`), a body size
-//! limit, and a JSON extractor that refuses unknown fields (`json.rs`).
+//! limit, and a JSON extractor that ignores, and names, the fields of a newer client (`json.rs`).
 
 mod error;
 mod json;
@@ -18,8 +18,8 @@ use axum::middleware;
 use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorBody};
-pub use json::ValidJson;
-pub use users::{RegisterBody, UserBody};
+pub use json::{Fields, ValidJson};
+pub use users::{IGNORED_FIELDS, RegisterBody, UserBody};
 
 use crate::metrics::Metrics;
 use crate::repository::UserRepository;

@@ -3,19 +3,19 @@
 use axum::Json;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::json::Fields;
 use super::{ApiError, HttpState, ValidJson};
 use crate::repository::UserRepository;
 use crate::user::{Registration, User};
 
 // ANCHOR: register_body
-/// `POST /users`. A field the contract does not know is refused rather than ignored: a client that
-/// sends `"nickname"` believes it is stored, and should learn otherwise now.
+/// `POST /users`. A field the contract does not know is ignored and named back in the
+/// `ignored-fields` header (see [`Fields`]); a missing required field is refused.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
 pub struct RegisterBody {
     pub email: String,
     pub first_name: String,
@@ -25,6 +25,10 @@ pub struct RegisterBody {
     pub phone: Option<String>,
 }
 // ANCHOR_END: register_body
+
+impl Fields for RegisterBody {
+    const FIELDS: &'static [&'static str] = &["email", "first_name", "last_name", "date_of_birth", "phone"];
+}
 
 impl From<RegisterBody> for Registration {
     fn from(body: RegisterBody) -> Self {
@@ -74,12 +78,25 @@ impl From<&User> for UserBody {
 // ANCHOR: handlers
 pub async fn register<R: UserRepository>(
     State(state): State<HttpState<R>>,
-    ValidJson(body): ValidJson<RegisterBody>,
-) -> Result<(StatusCode, [(header::HeaderName, String); 1], Json<UserBody>), ApiError> {
+    ValidJson { body, ignored }: ValidJson<RegisterBody>,
+) -> Result<(StatusCode, HeaderMap, Json<UserBody>), ApiError> {
     let user = state.service.register(body.into()).await?;
-    let location = [(header::LOCATION, format!("/users/{}", user.id))];
-    Ok((StatusCode::CREATED, location, Json(UserBody::from(&user))))
+    let mut headers = HeaderMap::new();
+    let location = format!("/users/{}", user.id);
+    headers.insert(
+        header::LOCATION,
+        location.parse().expect("an id is a valid header value"),
+    );
+    if !ignored.is_empty()
+        && let Ok(names) = ignored.join(", ").parse()
+    {
+        headers.insert(IGNORED_FIELDS, names);
+    }
+    Ok((StatusCode::CREATED, headers, Json(UserBody::from(&user))))
 }
+
+/// The response header naming the body's fields this server ignored.
+pub const IGNORED_FIELDS: &str = "ignored-fields";
 
 pub async fn get<R: UserRepository>(
     State(state): State<HttpState<R>>,

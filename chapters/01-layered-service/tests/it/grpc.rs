@@ -159,3 +159,78 @@ async fn an_internal_error_is_internal_and_tells_the_caller_nothing_of_its_cause
     assert_eq!(running.metrics.requests("/users.v1.Users/GetUser", "INTERNAL"), 1);
     running.stop().await
 }
+
+/// A newer client's request: the fields this server knows, and one it does not (tag 99).
+#[derive(Clone, PartialEq, prost::Message)]
+struct NewerRegisterUserRequest {
+    #[prost(string, tag = "1")]
+    email: String,
+    #[prost(string, tag = "2")]
+    first_name: String,
+    #[prost(string, tag = "3")]
+    last_name: String,
+    #[prost(string, tag = "4")]
+    date_of_birth: String,
+    #[prost(string, tag = "99")]
+    nickname: String,
+}
+
+/// An older client's request: from before `phone` (tag 5) existed.
+#[derive(Clone, PartialEq, prost::Message)]
+struct OlderRegisterUserRequest {
+    #[prost(string, tag = "1")]
+    email: String,
+    #[prost(string, tag = "2")]
+    first_name: String,
+    #[prost(string, tag = "3")]
+    last_name: String,
+    #[prost(string, tag = "4")]
+    date_of_birth: String,
+}
+
+/// Calls `RegisterUser` with whatever message a client of another version would send.
+async fn register_as<M: prost::Message + Default + Send + Sync + 'static>(
+    url: String,
+    message: M,
+) -> Result<pb::RegisterUserResponse, tonic::Status> {
+    let channel = tonic::transport::Endpoint::from_shared(url)
+        .expect("a URL")
+        .connect()
+        .await
+        .expect("the server answers");
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static("/users.v1.Users/RegisterUser");
+    let codec = tonic_prost::ProstCodec::<M, pb::RegisterUserResponse>::default();
+    grpc.unary(tonic::Request::new(message), path, codec)
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+// ANCHOR: grpc_rollout
+/// Over gRPC, both directions of a rollout hold by protobuf's design: the server skips a field
+/// number it does not know, and a field an older client never sends reads as absent.
+#[tokio::test]
+async fn clients_older_and_newer_than_the_server_both_register_over_grpc() -> anyhow::Result<()> {
+    let (running, _) = running().await?;
+    let newer = NewerRegisterUserRequest {
+        email: "newer@example.com".into(),
+        first_name: "Nia".into(),
+        last_name: "Newer".into(),
+        date_of_birth: "1990-01-01".into(),
+        nickname: "nia".into(),
+    };
+    let user = register_as(running.grpc_url(), newer).await?.user.unwrap();
+    assert_eq!(user.email, "newer@example.com");
+
+    let older = OlderRegisterUserRequest {
+        email: "older@example.com".into(),
+        first_name: "Otto".into(),
+        last_name: "Older".into(),
+        date_of_birth: "1980-01-01".into(),
+    };
+    let user = register_as(running.grpc_url(), older).await?.user.unwrap();
+    assert_eq!((user.email.as_str(), user.phone), ("older@example.com", None));
+    Ok(())
+}
+// ANCHOR_END: grpc_rollout

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use ch01_layered_service::http::{BODY_LIMIT, ErrorBody, UserBody, router};
+use ch01_layered_service::http::{BODY_LIMIT, ErrorBody, Fields, IGNORED_FIELDS, RegisterBody, UserBody, router};
 use ch01_layered_service::{InMemoryUsers, Metrics, Notifications, UserRepository, UserService};
 use rstest::rstest;
 use serde_json::{Value, json};
@@ -62,7 +62,6 @@ fn without_field(name: &str) -> String {
 /// Everything a client can get wrong, answered in one shape: status, code, field, and a message
 /// that names the problem.
 #[rstest]
-#[case::unknown_field(with_field("nickname", json!("ada")), "application/json", 400, "invalid_argument", Some("nickname"), "unknown field `nickname`")]
 #[case::missing_field(
     without_field("last_name"),
     "application/json",
@@ -337,4 +336,47 @@ async fn metrics_count_requests_by_route_template_and_outcome() {
         assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
     }
     assert!(!text.contains(&created.id), "a user id became a label value");
+}
+
+// ANCHOR: rollout
+/// A newer client meets an older server (this one): the field the server does not know is
+/// ignored, the registration succeeds, and the response names what was ignored, so that a typo
+/// is still visible. An older client meets a newer server: it leaves out the optional field that
+/// came later (`phone`), and succeeds too.
+#[rstest]
+#[case::newer_client(with_field("nickname", json!("ada")), Some("nickname"))]
+#[case::newer_client_two_fields(
+    {
+        let mut body = ada();
+        body["nickname"] = json!("ada");
+        body["pronouns"] = json!("she/her");
+        body.to_string()
+    },
+    Some("nickname, pronouns")
+)]
+#[case::older_client(without_field("phone"), None)]
+#[tokio::test]
+async fn clients_older_and_newer_than_the_server_both_register(#[case] body: String, #[case] ignored: Option<&str>) {
+    let response = app().oneshot(post_json("/users", body)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let named = response
+        .headers()
+        .get(IGNORED_FIELDS)
+        .map(|value| value.to_str().unwrap().to_owned());
+    assert_eq!(named.as_deref(), ignored);
+}
+// ANCHOR_END: rollout
+
+/// The list of fields the server knows is the body's own: every field of a full body is in it,
+/// and nothing else.
+#[test]
+fn the_known_fields_are_exactly_the_bodys() {
+    let full: RegisterBody = serde_json::from_value(ada()).unwrap();
+    let mut full = serde_json::to_value(full).unwrap();
+    full["phone"] = json!("+447700900123");
+    let mut sent: Vec<&str> = full.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut known = RegisterBody::FIELDS.to_vec();
+    sent.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(sent, known);
 }
