@@ -71,6 +71,17 @@ impl Server for MySql {
         Ok(got == Some(1))
     }
 
+    async fn in_use(admin: &mut MySqlConnection, name: &str) -> Result<bool, HarnessError> {
+        let sessions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()",
+        )
+        .bind(name)
+        .fetch_one(admin)
+        .await
+        .context(|| format!("checking whether {name} is in use"))?;
+        Ok(sessions > 0)
+    }
+
     async fn owner_alive(admin: &mut MySqlConnection, owner: u32) -> Result<bool, HarnessError> {
         let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
             .bind(owner_lock(owner))

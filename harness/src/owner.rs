@@ -7,6 +7,11 @@
 //! releases a lock when its connection goes away, which is exactly when the process dies, however
 //! it dies. So "is the owner alive?" is a question the server answers: is its lock still held?
 //!
+//! A lock's session can also end while its process lives: a server restart, a proxy that cuts
+//! the connection, an idle-session timeout. So the connection is checked every half second and
+//! the lock taken again on a new one; and a sweep drops a database only when its owner's lock is
+//! free *and* nobody is connected to it.
+//!
 //! Before a process creates its first database on a server, it takes its own lock and sweeps the
 //! per-test databases whose owner's lock is free. The steps are written once, over [`Server`];
 //! each server's SQL for them is in its own file.
@@ -15,6 +20,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
+
+use sqlx::Connection;
 
 use crate::database::connect;
 use crate::server::Server;
@@ -30,9 +37,6 @@ pub fn id() -> u32 {
 /// first one forever.
 type Registration = Arc<OnceCell<()>>;
 static REGISTERED: Mutex<Option<HashMap<(ServiceKind, String), Registration>>> = Mutex::new(None);
-
-/// The lock connections, kept here so they are never closed while the process lives.
-static HOLDERS: Mutex<Vec<Box<dyn std::any::Any + Send>>> = Mutex::new(Vec::new());
 
 /// Takes this process's lock on the server at `admin_url` and sweeps dead owners' databases.
 /// Does the work once per server and process; later calls return at once.
@@ -57,6 +61,17 @@ async fn register_now<S: Server>(admin_url: &str) -> Result<(), HarnessError> {
 }
 
 async fn hold_lock<S: Server>(url: &str) -> Result<(), HarnessError> {
+    let conn = take_lock::<S>(url).await?;
+    // Kept alive for the process's life on the background runtime: checked every second and, if
+    // the session was lost (a server restart, a cut connection, an idle timeout), taken again on
+    // a new one, so that a sweep by another run sees this owner alive.
+    let url = url.to_owned();
+    background::handle().spawn(keep_lock::<S>(url, conn));
+    Ok(())
+}
+
+/// A connection that holds this process's owner lock.
+async fn take_lock<S: Server>(url: &str) -> Result<S::Connection, HarnessError> {
     let mut conn = connect::<S>(url).await?;
     if !S::lock_owner(&mut conn, id()).await? {
         return Err(HarnessError::Other(format!(
@@ -65,9 +80,32 @@ async fn hold_lock<S: Server>(url: &str) -> Result<(), HarnessError> {
             S::KIND
         )));
     }
-    HOLDERS.lock().expect("not poisoned").push(Box::new(conn));
-    Ok(())
+    Ok(conn)
 }
+
+// ANCHOR: keep_lock
+/// Holds the owner lock on `conn`, and takes it again on a new connection whenever the old one
+/// stops answering.
+async fn keep_lock<S: Server>(url: String, mut conn: S::Connection) {
+    loop {
+        tokio::time::sleep(LOCK_CHECK).await;
+        if conn.ping().await.is_ok() {
+            continue;
+        }
+        match take_lock::<S>(&url).await {
+            Ok(again) => {
+                tracing::warn!(kind = %S::KIND, owner = %format!("{:08x}", id()), "the owner lock's session was lost; taken again");
+                conn = again;
+            }
+            // The server may be down for now: try again at the next check.
+            Err(error) => tracing::warn!(kind = %S::KIND, %error, "the owner lock could not be taken again yet"),
+        }
+    }
+}
+// ANCHOR_END: keep_lock
+
+/// How often the owner lock's connection is checked.
+const LOCK_CHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// What a sweep did.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -92,6 +130,16 @@ pub async fn sweep<S: Server>(admin_url: &str) -> Result<Swept, HarnessError> {
             continue;
         }
         if S::owner_alive(&mut admin, owner).await? {
+            continue;
+        }
+        // A free lock alone does not prove the owner gone: its lock session may have been cut
+        // (a server restart, a proxy, an idle timeout) while the owner still works. A database
+        // someone is connected to is not abandoned.
+        if S::in_use(&mut admin, &name).await? {
+            swept.refused.push((
+                name,
+                "its owner's lock is free, but it has connections: in use".to_owned(),
+            ));
             continue;
         }
         match S::drop_database(&mut admin, &name).await {

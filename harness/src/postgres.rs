@@ -61,6 +61,16 @@ impl Server for Postgres {
             .context(|| format!("taking the advisory lock of owner {owner:08x}"))
     }
 
+    async fn in_use(admin: &mut PgConnection, name: &str) -> Result<bool, HarnessError> {
+        sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid())",
+        )
+        .bind(name)
+        .fetch_one(admin)
+        .await
+        .context(|| format!("checking whether {name} is in use"))
+    }
+
     async fn owner_alive(admin: &mut PgConnection, owner: u32) -> Result<bool, HarnessError> {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \

@@ -41,4 +41,8 @@ pub trait Server: sqlx::Database {
     /// Whether some session holds `owner`'s lock.
     fn owner_alive(admin: &mut Self::Connection, owner: u32)
     -> impl Future<Output = Result<bool, HarnessError>> + Send;
+
+    /// Whether any session other than `admin` is connected to the database `name`: a database
+    /// in use is not abandoned, whatever its owner's lock says.
+    fn in_use(admin: &mut Self::Connection, name: &str) -> impl Future<Output = Result<bool, HarnessError>> + Send;
 }

@@ -1,7 +1,10 @@
 //! What a test made is gone after it: when it passes, when it panics, and when its process is
 //! killed (then the next process's sweep removes it).
 
+use std::time::Duration;
+
 use harness::crash::{ChildTest, arm_from_env};
+use harness::eventually;
 use harness::{PgDatabase, RedisNamespace, ServiceKind};
 use redis::AsyncCommands;
 use rstest::rstest;
@@ -198,3 +201,47 @@ async fn a_template_name_that_is_not_an_identifier_is_refused() -> anyhow::Resul
     }
     Ok(())
 }
+
+// ANCHOR: lost_lock
+/// The owner's lock session is cut (what a server restart, a proxy or `idle_session_timeout`
+/// does) while its database is in use. A sweep at that very moment finds the lock free, but not
+/// the database abandoned: it has connections. The database is still there and usable, and the
+/// owner takes its lock again.
+#[tokio::test]
+async fn a_live_database_survives_its_owners_lock_session_being_cut() -> anyhow::Result<()> {
+    let db = PgDatabase::new(&POSTGRES).await?;
+    sqlx::query("SELECT 1").execute(db.pool()).await?;
+    let endpoint = harness::endpoint(ServiceKind::Postgres).await?;
+    let mut admin = sqlx::PgConnection::connect(&endpoint.url).await?;
+    const LOCK_SESSION: &str = "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                                AND objid = $1::int4::oid AND objsubid = 2";
+    let owner = harness::owner::id() as i32;
+    let holder: i32 = sqlx::query_scalar(LOCK_SESSION)
+        .bind(owner)
+        .fetch_one(&mut admin)
+        .await?;
+    sqlx::query("SELECT pg_terminate_backend($1)")
+        .bind(holder)
+        .execute(&mut admin)
+        .await?;
+
+    let swept = harness::owner::sweep::<sqlx::Postgres>(&endpoint.url).await?;
+    assert!(!swept.dropped.contains(&db.name().to_owned()), "{swept:?}");
+    assert!(database_exists(Backend::Postgres, db.name()).await?);
+    sqlx::query("SELECT 1").execute(db.pool()).await?;
+
+    eventually(Duration::from_secs(10), || async {
+        let again: Option<i32> = sqlx::query_scalar(LOCK_SESSION)
+            .bind(owner)
+            .fetch_optional(db.pool())
+            .await
+            .map_err(|error| error.to_string())?;
+        match again {
+            Some(session) if session != holder => Ok(()),
+            _ => Err("the owner lock is not held again yet".to_owned()),
+        }
+    })
+    .await;
+    Ok(())
+}
+// ANCHOR_END: lost_lock
