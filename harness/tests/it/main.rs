@@ -6,6 +6,7 @@
 //! - `cleanup`: what a test made is gone after it, also after a panic or a crash;
 //! - `faults`: cut, restore, latency and blackhole, observed on PostgreSQL, Redis and Kafka.
 
+mod broker;
 mod cleanup;
 mod faults;
 mod isolation;
