@@ -32,6 +32,9 @@ use crate::publisher::ReplaceableProducer;
 pub const ERROR_HEADER: &str = "dead-letter-error";
 pub const ATTEMPTS_HEADER: &str = "dead-letter-attempts";
 
+/// How long one attempt to send a dead letter may take.
+const DEAD_LETTER_SEND: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumerError {
     #[error("Kafka client error while {doing}: {error}")]
@@ -101,8 +104,12 @@ impl<P: Process> EventConsumer<Retry<P>> {
         dead_letter_topic: impl Into<String>,
         retry: Retry<P>,
     ) -> Result<Self, ConsumerError> {
+        // A dead letter's delivery is bounded, so that a send to a broker that is away fails and
+        // is tried again (see `dead_letter`) instead of waiting librdkafka's five minutes.
+        let mut dead_letter_config = config.clone();
+        dead_letter_config.set("message.timeout.ms", DEAD_LETTER_SEND.as_millis().to_string());
         let dead_letters =
-            ReplaceableProducer::new(config.clone()).map_err(kafka("creating the dead-letter producer"))?;
+            ReplaceableProducer::new(dead_letter_config).map_err(kafka("creating the dead-letter producer"))?;
         // At least once: store an offset only once its message is processed; commit stored
         // offsets in the background, and when the consumer closes.
         config
@@ -232,21 +239,33 @@ impl<P: Process> EventConsumer<P> {
                 key: ATTEMPTS_HEADER,
                 value: Some(&attempts),
             });
-        let mut record = FutureRecord::<[u8], [u8]>::to(&self.dead_letter_topic).headers(headers);
-        if let Some(key) = message.key() {
-            record = record.key(key);
-        }
-        if let Some(body) = message.payload() {
-            record = record.payload(body);
-        }
-        let producer = self.dead_letters.current();
-        producer.send(record, Timeout::Never).await.map_err(|(error, _)| {
-            self.dead_letters.replace_if_fatal(&producer, &error);
-            ConsumerError::Kafka {
-                doing: "sending a dead letter",
-                error,
+        // ANCHOR: dead_letter_send
+        // The message's offset is stored only after this returns, so the dead letter is never
+        // lost: each send is bounded, and while the broker is away it is tried again, backing off,
+        // for as long as it takes. A stop meanwhile leaves the offset where it was, and the
+        // message comes again.
+        let mut failures = 0;
+        loop {
+            let mut record = FutureRecord::<[u8], [u8]>::to(&self.dead_letter_topic).headers(headers.clone());
+            if let Some(key) = message.key() {
+                record = record.key(key);
             }
-        })?;
+            if let Some(body) = message.payload() {
+                record = record.payload(body);
+            }
+            let producer = self.dead_letters.current();
+            match producer.send(record, Timeout::After(DEAD_LETTER_SEND)).await {
+                Ok(_) => break,
+                Err((error, _)) => {
+                    self.dead_letters.replace_if_fatal(&producer, &error);
+                    failures += 1;
+                    let pause = self.backoff.delay(failures);
+                    tracing::warn!(%error, ?pause, "consumer: the dead-letter topic did not take the message; retrying");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        }
+        // ANCHOR_END: dead_letter_send
         self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }

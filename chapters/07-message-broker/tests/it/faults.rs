@@ -211,3 +211,85 @@ async fn with_the_consumers_database_cut_no_offset_moves_and_every_effect_happen
     Ok(())
 }
 // ANCHOR_END: consumer_database_cut
+
+/// A handler that refuses one event and applies the others, and says when it first saw the one.
+struct RefusesOne {
+    poison: uuid::Uuid,
+    seen: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl ch07_message_broker::Process for RefusesOne {
+    async fn process(
+        &self,
+        event: &ch07_message_broker::Event,
+    ) -> Result<ch07_message_broker::Processed, ch07_message_broker::HandlerError> {
+        if event.id == self.poison {
+            self.seen.notify_one();
+            return Err(ch07_message_broker::HandlerError::Rejected(
+                "refused by the test".into(),
+            ));
+        }
+        Ok(ch07_message_broker::Processed::Applied)
+    }
+}
+
+// ANCHOR: dead_letter_outage
+/// The broker goes away while a poison event is being parked. The dead-letter send fails (the
+/// producer is set to give up after 1 s), and is tried again until the broker is back: the dead
+/// letter arrives once, and the event behind the poison is applied. Before, the failed send ended
+/// the consumer.
+#[tokio::test]
+async fn a_dead_letter_sent_while_the_broker_is_away_arrives_once_and_the_consumer_goes_on() -> anyhow::Result<()> {
+    let broker = DedicatedKafka::start().await?;
+    let kafka = broker.scope();
+    let topic = kafka.create_topic("users", 1).await?;
+    let dead_letters = kafka.create_topic("users.dead-letter", 1).await?;
+    let poison = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "poison@example.com");
+    let good = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "good@example.com");
+    let publisher = publisher(&kafka, &topic)?;
+    publisher.publish(std::slice::from_ref(&poison)).await?;
+    publisher.publish(std::slice::from_ref(&good)).await?;
+
+    let seen = std::sync::Arc::new(tokio::sync::Notify::new());
+    let mut config = kafka.consumer_config("welcome");
+    config.set("message.timeout.ms", "1000");
+    let retry = ch07_message_broker::Retry {
+        inner: RefusesOne {
+            poison: poison.id,
+            seen: seen.clone(),
+        },
+        attempts: 3,
+        backoff: Backoff {
+            base: Duration::from_millis(300),
+            max: Duration::from_millis(300),
+        },
+    };
+    let consumer = ch07_message_broker::EventConsumer::new(config, &topic, dead_letters.clone(), retry)?;
+    let scenario = async {
+        seen.notified().await;
+        broker.proxy().cut().await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        broker.proxy().restore();
+        processed(&consumer, 2).await;
+    };
+    consumer.run_during(scenario).await?;
+
+    assert_eq!(
+        consumer.counters().applied.load(Ordering::Relaxed),
+        1,
+        "the good event was applied"
+    );
+    assert_eq!(consumer.counters().dead_lettered.load(Ordering::Relaxed), 1);
+    let parked = crate::support::read_raw(&kafka, &dead_letters, 1, Duration::from_secs(20)).await?;
+    assert_eq!(
+        ch07_message_broker::event::header_of(&parked[0], ch07_message_broker::event::ID_HEADER).as_deref(),
+        Some(poison.id.to_string().as_str())
+    );
+    assert_eq!(
+        messages_on(&kafka, &dead_letters, 1)?,
+        1,
+        "parked once, not once per attempt"
+    );
+    Ok(())
+}
+// ANCHOR_END: dead_letter_outage
