@@ -10,24 +10,28 @@
 //! test with one point armed. When the child reaches that point it aborts, as a process killed by
 //! the kernel would end. The parent then inspects what was left behind and runs the recovery.
 //!
-//! ```ignore
+//! ```no_run
+//! use harness::crash::{ChildTest, arm_from_env};
+//!
+//! // Each of these is a `#[tokio::test]` in a test binary.
+//!
 //! // The scenario is an ordinary test: unarmed, it runs to the end and checks the happy path.
-//! #[tokio::test]
 //! async fn relay_publishes_and_marks() -> anyhow::Result<()> {
-//!     harness::crash::arm_from_env();
-//!     /* ... */
+//!     arm_from_env();
+//!     // ... write, publish, pass `fail::fail_point!("relay::after_publish")`, mark ...
+//!     Ok(())
 //! }
 //!
 //! // The parent runs it again in a child, which dies at the armed point.
-//! #[tokio::test]
-//! async fn relay_recovers_from_a_crash_between_publish_and_mark() -> anyhow::Result<()> {
+//! async fn relay_recovers_from_a_crash_between_publish_and_mark(url: &str) -> anyhow::Result<()> {
 //!     let child = ChildTest::new("relay::relay_publishes_and_marks")
 //!         .crash_at("relay::after_publish")
-//!         .env("SOME_URL", &url)
+//!         .env("SOME_URL", url)
 //!         .run()
 //!         .await?;
 //!     assert!(child.crashed_at("relay::after_publish"), "{child}");
-//!     /* ... inspect and recover ... */
+//!     // ... inspect what was left behind, and recover ...
+//!     Ok(())
 //! }
 //! ```
 
