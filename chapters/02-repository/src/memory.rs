@@ -41,6 +41,14 @@ impl InMemoryUserRepository {
         self
     }
 
+    /// How many rows each table holds, `(users, profiles)`, counted on its own: what a test reads
+    /// past the repository to see a half-written user or an orphan, which `list` (joining the
+    /// two) would hide.
+    pub fn row_counts(&self) -> (usize, usize) {
+        let tables = self.tables();
+        (tables.users.len(), tables.profiles.len())
+    }
+
     fn tables(&self) -> std::sync::MutexGuard<'_, Tables> {
         self.tables
             .lock()

@@ -59,8 +59,8 @@ impl Adapter {
                 sqlx::query_scalar(PROFILES).fetch_one(db.pool()).await?,
             ),
             Adapter::Memory(repository) => {
-                let all = repository.list(None, u32::MAX).await?;
-                (all.len() as i64, all.len() as i64)
+                let (users, profiles) = repository.row_counts();
+                (users as i64, profiles as i64)
             }
         })
     }
