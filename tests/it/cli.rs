@@ -164,6 +164,27 @@ fn the_transaction_manager_tour_shows_the_four_scenes() {
     }
 }
 
+/// Chapter 07's tour, embedded (librdkafka's mock cluster, SQLite) and real (a broker of its own,
+/// PostgreSQL). The tour checks its own outcomes and fails when one is wrong; this test checks
+/// that it ran to the end and said so.
+#[test]
+fn the_message_broker_tour_loses_an_event_keeps_the_next_absorbs_a_duplicate_and_parks_a_poison() {
+    for args in [&["tour", "7"][..], &["tour", "7", "--real"]] {
+        let output = workbook(args);
+        let said = text(&output);
+        assert!(output.status.success(), "{args:?}: {said}");
+        for expected in [
+            "!! Ada is registered (1 user), and with the broker back, the topic holds 0 events",
+            "ok Bob is registered and his event waits in the outbox (backlog 1)",
+            "ok broker back: the relay published 1 event; the topic holds 1; backlog 0",
+            "ok the welcome service processed 2 deliveries: 1 applied, 1 recognised as seen; Bob has 1 welcome",
+            "ok after 3 attempts it is parked in users.dead-letter",
+        ] {
+            assert!(said.contains(expected), "{args:?}: missing {expected:?} in:\n{said}");
+        }
+    }
+}
+
 #[test]
 fn the_layered_service_tour_registers_refuses_looks_up_and_survives_a_provider_down() {
     for args in [&["tour", "1"][..], &["tour", "1", "--real"]] {

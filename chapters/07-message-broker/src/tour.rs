@@ -116,11 +116,14 @@ async fn scenes<DB: EventDb + InboxDb + CountRows>(
         Ok(_) => anyhow::bail!("a publish succeeded with the broker down"),
     }
     broker.up()?;
+    let (registered, on_topic) = (DB::count_rows(users_pool, "users").await?, broker.messages_on("users")?);
+    anyhow::ensure!(
+        (registered, on_topic) == (1, 0),
+        "expected Ada registered and no event on the topic, found {registered} user(s) and {on_topic} event(s)"
+    );
     narrator.broke(&format!(
-        "Ada is registered ({} user), and with the broker back, the topic holds {} events: \
-         hers is lost, and no retry knows it should be sent",
-        DB::count_rows(users_pool, "users").await?,
-        broker.messages_on("users")?
+        "Ada is registered ({registered} user), and with the broker back, the topic holds {on_topic} events: \
+         hers is lost, and no retry knows it should be sent"
     ));
 
     narrator.step("The outbox, with the broker down");
@@ -134,18 +137,28 @@ async fn scenes<DB: EventDb + InboxDb + CountRows>(
     if let Err(error) = relay.drain().await {
         narrator.say(&format!("the relay cannot publish: {error}"));
     }
+    let waiting = crate::outbox::OutboxStore::lag(relay.store()).await?.backlog;
+    anyhow::ensure!(
+        waiting == 1,
+        "expected Bob's event waiting in the outbox, found a backlog of {waiting}"
+    );
     narrator.held(&format!(
-        "Bob is registered and his event waits in the outbox (backlog {})",
-        crate::outbox::OutboxStore::lag(relay.store()).await?.backlog
+        "Bob is registered and his event waits in the outbox (backlog {waiting})"
     ));
     broker.up()?;
     let published = harness::eventually::try_eventually(Duration::from_secs(20), || relay.drain())
         .await
         .map_err(|gave| anyhow::anyhow!("the relay could not publish after the broker returned: {}", gave.last))?;
-    narrator.held(&format!(
-        "broker back: the relay published {published} event; the topic holds {}; backlog {}",
+    let (on_topic, backlog) = (
         broker.messages_on("users")?,
-        crate::outbox::OutboxStore::lag(relay.store()).await?.backlog
+        crate::outbox::OutboxStore::lag(relay.store()).await?.backlog,
+    );
+    anyhow::ensure!(
+        (published, on_topic, backlog) == (1, 1, 0),
+        "expected 1 event published, on the topic and none waiting; found {published}, {on_topic}, {backlog}"
+    );
+    narrator.held(&format!(
+        "broker back: the relay published {published} event; the topic holds {on_topic}; backlog {backlog}"
     ));
 
     narrator.step("A duplicate delivery");
@@ -187,10 +200,17 @@ async fn scenes<DB: EventDb + InboxDb + CountRows>(
     };
     consume_until(&welcome, || consumed(2)).await?;
     let welcomes = DB::count_rows(consumer_pool, "welcomes").await?;
-    narrator.held(&format!(
-        "the welcome service processed 2 deliveries: {} applied, {} recognised as seen; Bob has {welcomes} welcome",
+    let (applied, duplicates) = (
         welcome.counters().applied.load(Ordering::Relaxed),
         welcome.counters().duplicates.load(Ordering::Relaxed),
+    );
+    anyhow::ensure!(
+        (applied, duplicates, welcomes) == (1, 1, 1),
+        "expected 1 applied, 1 duplicate and 1 welcome; found {applied}, {duplicates}, {welcomes}"
+    );
+    narrator.held(&format!(
+        "the welcome service processed 2 deliveries: {applied} applied, {duplicates} recognised as seen; \
+         Bob has {welcomes} welcome"
     ));
 
     narrator.step("A poison event");
@@ -201,6 +221,11 @@ async fn scenes<DB: EventDb + InboxDb + CountRows>(
     narrator.broke("an event without an email arrives; the welcome service cannot handle it, however often it tries");
     consume_until(&welcome, || consumed(3)).await?;
     let letter = dead_letter_error(broker)?;
+    let parked = welcome.counters().dead_lettered.load(Ordering::Relaxed);
+    anyhow::ensure!(
+        parked == 1 && letter.contains("has no email"),
+        "expected the poison event parked once with its reason; {parked} parked, error header {letter:?}"
+    );
     narrator.held(&format!(
         "after 3 attempts it is parked in users.dead-letter ({ERROR_HEADER}: {letter}); the consumer moved on"
     ));
