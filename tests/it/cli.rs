@@ -110,6 +110,32 @@ fn doctor_masks_the_passwords_in_service_urls() {
     assert!(said.contains("redis://:***@127.0.0.1:1"), "{said}");
 }
 
+/// A tour narrates; the adapters' logs of the failures it provokes stay out of the story unless
+/// asked for, and colour codes never reach a file.
+#[test]
+fn tours_print_no_logs_unless_asked_and_no_colour_to_a_file() {
+    let quiet = workbook(&["tour", "2"]);
+    let said = text(&quiet);
+    assert!(quiet.status.success(), "{said}");
+    assert!(
+        !said.contains("ERROR") && !said.contains(" WARN "),
+        "a log line in the narration:\n{said}"
+    );
+    assert!(!said.contains('\u{1b}'), "colour codes in a file:\n{said:?}");
+
+    let asked = Command::new(env!("CARGO_BIN_EXE_workbook"))
+        .args(["tour", "2"])
+        .env("WORKBOOK_LOG", "error")
+        .output()
+        .expect("the workbook binary runs");
+    let said = text(&asked);
+    assert!(
+        said.contains("ERROR"),
+        "WORKBOOK_LOG=error shows the adapters' errors:\n{said}"
+    );
+    assert!(!said.contains('\u{1b}'), "colour codes in a file:\n{said:?}");
+}
+
 #[test]
 fn list_shows_every_chapter_in_order() {
     let output = workbook(&["list"]);
