@@ -176,17 +176,19 @@ fn the_repository_tour_shows_two_rows_a_conflict_and_a_rolled_back_half_write() 
 
 #[test]
 fn the_transaction_manager_tour_shows_the_four_scenes() {
-    let output = workbook(&["tour", "3"]);
-    let said = text(&output);
-    assert!(output.status.success(), "{said}");
-    for expected in [
-        "ok user 1 and order 1 committed together; users 1, messages 1, orders 1",
-        "ok Bob's registration rolled back with it: users 1, messages 1",
-        "!! the commit refuses: the transaction was marked rollback-only",
-        "!! the nested buy fails and rolls back to its savepoint",
-        "ok Dan's registration committed: users 2, orders 1",
-    ] {
-        assert!(said.contains(expected), "missing {expected:?} in:\n{said}");
+    for args in [&["tour", "3"][..], &["tour", "3", "--real"]] {
+        let output = workbook(args);
+        let said = text(&output);
+        assert!(output.status.success(), "{args:?}: {said}");
+        for expected in [
+            "ok user 1 and order 1 committed together; users 1, messages 1, orders 1",
+            "ok Bob's registration rolled back with it: users 1, messages 1",
+            "!! the commit refuses: the transaction was marked rollback-only",
+            "!! the nested buy fails and rolls back to its savepoint",
+            "ok Dan's registration committed: users 2, orders 1",
+        ] {
+            assert!(said.contains(expected), "{args:?}: missing {expected:?} in:\n{said}");
+        }
     }
 }
 

@@ -18,29 +18,22 @@ use crate::{Ctx, Propagation, Settings, SqlManager};
 async fn scenes<DB: ShopSql + CountRows>(narrator: &mut Narrator, pool: &Pool<DB>) -> anyhow::Result<()> {
     let tm = Arc::new(SqlManager::<DB>::new(pool.clone()));
     let shop = Shop::<DB>::new(tm.clone());
-    let count = |table: &'static str| DB::count_rows(pool, table);
+    let rows = |expected: &'static [(&'static str, i64)]| expect_rows(pool, expected);
     shop.products().add(&Ctx::new(), 1, "teapot", 2).await?;
     narrator.say("A product, a teapot, with 2 in stock.");
 
     narrator.step("Quick purchase: register and buy, one transaction");
     let (user, order) = shop.quick_purchase(&Ctx::new(), "ada@example.com", 1, 1).await?;
-    narrator.held(&format!(
-        "user {user} and order {order} committed together; users {}, messages {}, orders {}",
-        count("users").await?,
-        count("messages").await?,
-        count("orders").await?
-    ));
+    let counted = rows(&[("users", 1), ("messages", 1), ("orders", 1)]).await?;
+    narrator.held(&format!("user {user} and order {order} committed together; {counted}"));
 
     narrator.step("Quick purchase, and the buy step fails");
     match shop.quick_purchase(&Ctx::new(), "bob@example.com", 1, 5).await {
         Err(error @ ShopError::OutOfStock { .. }) => narrator.broke(&format!("buy failed: {error}")),
         other => anyhow::bail!("expected OutOfStock, got {other:?}"),
     }
-    narrator.held(&format!(
-        "Bob's registration rolled back with it: users {}, messages {}",
-        count("users").await?,
-        count("messages").await?
-    ));
+    let counted = rows(&[("users", 1), ("messages", 1)]).await?;
+    narrator.held(&format!("Bob's registration rolled back with it: {counted}"));
 
     narrator.step("An inner failure, swallowed by the outer code");
     let swallowed = tm
@@ -58,33 +51,45 @@ async fn scenes<DB: ShopSql + CountRows>(narrator: &mut Narrator, pool: &Pool<DB
         Err(error) => narrator.broke(&format!("the commit refuses: {error}")),
         Ok(()) => anyhow::bail!("a rollback-only transaction committed"),
     }
-    narrator.held(&format!(
-        "Carol is not half-registered: users {}",
-        count("users").await?
-    ));
+    let counted = rows(&[("users", 1)]).await?;
+    narrator.held(&format!("Carol is not half-registered: {counted}"));
 
     narrator.step("A savepoint keeps the outer work");
-    tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-        shop.register(ctx, "dan@example.com").await?;
-        let nested = tm
-            .run(ctx, Settings::new(Propagation::Nested), async |ctx| {
-                shop.buy(ctx, 1, 1, 99).await
-            })
-            .await;
-        if let Err(error) = nested {
-            narrator.broke(&format!(
-                "the nested buy fails and rolls back to its savepoint: {error}"
-            ));
-        }
-        Ok::<_, ShopError>(())
-    })
-    .await?;
-    narrator.held(&format!(
-        "Dan's registration committed: users {}, orders {}",
-        count("users").await?,
-        count("orders").await?
-    ));
+    let nested = tm
+        .run(&Ctx::new(), Settings::default(), async |ctx| {
+            shop.register(ctx, "dan@example.com").await?;
+            let nested = tm
+                .run(ctx, Settings::new(Propagation::Nested), async |ctx| {
+                    shop.buy(ctx, 1, 1, 99).await
+                })
+                .await;
+            Ok::<_, ShopError>(nested)
+        })
+        .await?;
+    match nested {
+        Err(error) => narrator.broke(&format!(
+            "the nested buy fails and rolls back to its savepoint: {error}"
+        )),
+        Ok(order) => anyhow::bail!("a buy of 99 from a stock of 1 made order {order}"),
+    }
+    let counted = rows(&[("users", 2), ("orders", 1)]).await?;
+    narrator.held(&format!("Dan's registration committed: {counted}"));
     Ok(())
+}
+
+/// The rows of each table, checked against what the scene says they are, as "users 1, orders 1":
+/// a tour that would narrate a wrong number fails instead.
+async fn expect_rows<DB: CountRows>(pool: &Pool<DB>, expected: &[(&'static str, i64)]) -> anyhow::Result<String> {
+    let mut said = Vec::new();
+    for &(table, wanted) in expected {
+        let found = DB::count_rows(pool, table).await?;
+        anyhow::ensure!(
+            found == wanted,
+            "{table}: the scene expects {wanted} rows, the database has {found}"
+        );
+        said.push(format!("{table} {found}"));
+    }
+    Ok(said.join(", "))
 }
 
 pub async fn run(services: Services, narrator: &mut Narrator) -> anyhow::Result<()> {
