@@ -145,11 +145,15 @@ fn bench(report: bool) -> anyhow::Result<()> {
         bail!("`just bench` runs the benchmarks; `workbook bench --report` writes their table");
     }
     let root = workspace_root();
-    let results = bench_report::collect(&root.join("target/criterion"))?;
+    let found = bench_report::collect(&root.join("target/criterion"))?;
+    let (results, left_out) = bench_report::one_run(found, &bench_report::bench_sources(&root)?);
     let path = root.join("docs/src/benchmarks.md");
     let earlier = bench_report::earlier_sections(&std::fs::read_to_string(&path).unwrap_or_default());
-    let page = bench_report::render(&results, &earlier, "just bench && workbook bench --report");
+    let page = bench_report::render(&results, &left_out, &earlier, "just bench && workbook bench --report");
     std::fs::write(&path, page)?;
     println!("wrote {} ({} groups)", path.display(), results.len());
+    for line in &left_out {
+        println!("left out {line}");
+    }
     Ok(())
 }
