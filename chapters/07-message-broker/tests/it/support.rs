@@ -165,6 +165,32 @@ pub fn publisher(scope: &KafkaScope, topic: &str) -> anyhow::Result<KafkaPublish
     Ok(KafkaPublisher::new(scope.producer_config(), topic)?)
 }
 
+/// The kind of the events [`nudge`] sends, which tests leave out of what they count.
+pub const NUDGE: &str = "test_nudge";
+
+/// One event of kind [`NUDGE`] to each partition of `topic`, each in a produce request of its own.
+/// tansu, the harness's broker without Docker, makes the last record of a multi-record request
+/// visible only once the next request arrives (pinned by the harness's `broker.rs`); a test that
+/// reads everything a relay published sends these after the relay is done.
+pub async fn nudge(scope: &KafkaScope, topic: &str, partitions: i32) -> anyhow::Result<()> {
+    let producer: rdkafka::producer::FutureProducer = scope.producer_config().create()?;
+    for partition in 0..partitions {
+        let event = Event::new(NUDGE, "nudge", serde_json::Value::Null);
+        let body = event.body();
+        producer
+            .send(
+                rdkafka::producer::FutureRecord::to(topic)
+                    .partition(partition)
+                    .key("nudge")
+                    .payload(&body),
+                Duration::from_secs(5),
+            )
+            .await
+            .map_err(|(error, _)| error)?;
+    }
+    Ok(())
+}
+
 /// The events on `topic` so far: reads from the start until `expected` have come, or fails
 /// after `limit` saying how many did.
 pub async fn read_all(scope: &KafkaScope, topic: &str, expected: usize, limit: Duration) -> anyhow::Result<Vec<Event>> {
