@@ -9,7 +9,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 
 use super::{ApiError, BODY_LIMIT};
 
@@ -59,19 +58,22 @@ impl<S: Send + Sync, T: DeserializeOwned + Fields> FromRequest<S> for ValidJson<
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", message, None)
             }
         })?;
-        let mut json = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize(&mut json).map_err(refusal)?;
-        // Trailing garbage after the object (`{...} {...}`) is malformed too.
-        json.end()
+        // Parsed once, into a JSON value: a syntax error (trailing garbage included) is malformed
+        // JSON; the value's top-level keys say which fields `T` does not know; then `T` is read
+        // from the value, naming the field that is wrong or missing.
+        let json: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", malformed(&error), None))?;
-        let ignored = match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&bytes) {
-            Ok(object) => object
-                .keys()
-                .filter(|key| !T::FIELDS.contains(&key.as_str()))
-                .cloned()
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let ignored = json
+            .as_object()
+            .map(|object| {
+                object
+                    .keys()
+                    .filter(|key| !T::FIELDS.contains(&key.as_str()))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let value = serde_path_to_error::deserialize(json).map_err(refusal)?;
         Ok(ValidJson { body: value, ignored })
     }
 }
@@ -80,12 +82,10 @@ fn malformed(error: &serde_json::Error) -> String {
     format!("malformed JSON: {error}")
 }
 
-/// The 400 for a body serde could not read, naming the field when there is one.
+/// The 400 for a body that is JSON but not a `T`, naming the field when there is one. (Syntax
+/// errors were caught when the body was parsed into a value.)
 fn refusal(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let inner = error.inner();
-    if matches!(inner.classify(), Category::Syntax | Category::Eof | Category::Io) {
-        return ApiError::new(StatusCode::BAD_REQUEST, "invalid_argument", malformed(inner), None);
-    }
     let path = error.path().to_string();
     // Not an object at all (`null`, `[]`, `"text"`): serde's message would name the Rust type it
     // expected, which is ours to know and not the client's.

@@ -43,6 +43,31 @@ pub(crate) struct Scope<DB: sqlx::Database> {
     pub(crate) rollback_only: Arc<AtomicBool>,
 }
 
+impl<DB: sqlx::Database> Scope<DB> {
+    /// The outermost scope of a new physical transaction, with a rollback-only marker of its own.
+    pub(crate) fn outermost(physical: Arc<Physical<DB>>) -> Self {
+        Self {
+            id: ScopeId::next(),
+            physical,
+            rollback_only: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// A scope that joins this one's transaction: it shares its rollback-only marker.
+    pub(crate) fn joined(&self) -> Self {
+        Self {
+            id: ScopeId::next(),
+            physical: self.physical.clone(),
+            rollback_only: self.rollback_only.clone(),
+        }
+    }
+
+    /// A `Nested` scope in this one's transaction: behind a savepoint, with a marker of its own.
+    pub(crate) fn nested(&self) -> Self {
+        Self::outermost(self.physical.clone())
+    }
+}
+
 impl<DB: sqlx::Database> Clone for Scope<DB> {
     fn clone(&self) -> Self {
         Self {

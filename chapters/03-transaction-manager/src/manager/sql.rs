@@ -7,7 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use futures::future::BoxFuture;
 use sqlx::{AssertSqlSafe, Pool, Transaction};
@@ -58,7 +58,7 @@ impl<DB: Dialect> SqlManager<DB> {
             Some(scope) => {
                 // The scopes around this one: if one of them holds the connection on this task,
                 // it is waiting for this code, which would wait for it.
-                let callers = || self.scopes(ctx).skip(1).map(|outer| outer.id).collect();
+                let callers = || self.scope_ids(ctx).into_iter().skip(1).collect();
                 Ok(Conn::Transaction(scope.physical.lock(scope.id, callers).await?))
             }
             None => {
@@ -139,6 +139,11 @@ impl<DB: Dialect> SqlManager<DB> {
         })
     }
 
+    /// The ids of those scopes, innermost first: the code in `ctx` runs inside each of them.
+    fn scope_ids(&self, ctx: &Ctx) -> Vec<ScopeId> {
+        self.scopes(ctx).map(|scope| scope.id).collect()
+    }
+
     /// The physical transactions `ctx` holds open on this manager, each once: each holds one of
     /// the pool's connections until its scope ends.
     fn held(&self, ctx: &Ctx) -> Vec<Arc<Physical<DB>>> {
@@ -209,12 +214,7 @@ impl<DB: Dialect> SqlManager<DB> {
         if settings.timeout.is_some() {
             self.learn_server_id(ctx, &scope).await?;
         }
-        let inner = Scope {
-            id: ScopeId::next(),
-            physical: scope.physical.clone(),
-            rollback_only: scope.rollback_only.clone(),
-        };
-        let inner_ctx = ctx.with(self.id, Frame::Transaction(Arc::new(inner)));
+        let inner_ctx = ctx.with(self.id, Frame::Transaction(Arc::new(scope.joined())));
         // Dooms the transaction on every ending but `Ok`, including a drop or a panic here.
         let doom = Doom::new(&scope.rollback_only);
         match with_timeout(settings.timeout, body(&inner_ctx)).await {
@@ -251,7 +251,7 @@ impl<DB: Dialect> SqlManager<DB> {
         }
         let physical = &scope.physical;
         // The code entering this scope, and every scope around it, waits for the savepoint.
-        let callers: Vec<ScopeId> = self.scopes(ctx).map(|outer| outer.id).collect();
+        let callers = self.scope_ids(ctx);
         let number = physical.savepoints.fetch_add(1, Ordering::SeqCst) + 1;
         let name = savepoint_name(number);
         physical
@@ -259,11 +259,7 @@ impl<DB: Dialect> SqlManager<DB> {
             .await?;
         let hooks = physical.hooks.lock().expect("not poisoned").mark();
 
-        let inner = Scope {
-            id: ScopeId::next(),
-            physical: physical.clone(),
-            rollback_only: Arc::new(AtomicBool::new(false)),
-        };
+        let inner = scope.nested();
         let inner_ctx = ctx.with(self.id, Frame::Transaction(Arc::new(inner.clone())));
         // If this future is dropped, or `body` panics, the next user of the connection rolls
         // back to the savepoint first (a `drop` cannot run SQL).
@@ -336,11 +332,7 @@ impl<DB: Dialect> SqlManager<DB> {
             DB::before_end(settings.read_only).map(|_| Self::clean_up_abandoned as _),
         ));
         *physical.server_id.lock().expect("not poisoned") = server_id;
-        let scope = Scope {
-            id: ScopeId::next(),
-            physical: physical.clone(),
-            rollback_only: Arc::new(AtomicBool::new(false)),
-        };
+        let scope = Scope::outermost(physical.clone());
         let inner_ctx = ctx.with(self.id, Frame::Transaction(Arc::new(scope.clone())));
 
         // If this future is dropped here (cancelled), or `body` panics, `physical` is dropped and
@@ -447,7 +439,7 @@ impl<DB: Dialect> SqlManager<DB> {
         if scope.physical.server_id.lock().expect("not poisoned").is_some() {
             return Ok(());
         }
-        let callers = || self.scopes(ctx).map(|outer| outer.id).collect();
+        let callers = || self.scope_ids(ctx);
         let mut conn = scope.physical.lock(scope.id, callers).await?;
         let id = DB::server_id(&mut conn).await.doing("asking for the connection's id")?;
         *scope.physical.server_id.lock().expect("not poisoned") = id;
