@@ -13,7 +13,10 @@ use rdkafka::Message;
 
 use sqlx::Postgres;
 
-use crate::support::{Consuming, Publishing, consumer, publisher, read_raw};
+use ch07_message_broker::inbox::InboxDb;
+use harness::server::Server;
+
+use crate::support::{Consuming, Publishing, TestDb, consumer, publisher, read_raw};
 
 /// The analytics service's count of `user_registered`.
 async fn registrations_counted(consuming: &Consuming) -> anyhow::Result<i64> {
@@ -202,22 +205,27 @@ async fn a_poison_event_is_parked_in_the_dead_letter_topic_and_the_consumer_move
 // ANCHOR_END: poison
 
 // ANCHOR: refused_content
-/// An event whose content the consumer's database refuses for good (an email with a NUL byte,
-/// which PostgreSQL cannot store as text) is the event's fault: after its attempts it is parked
-/// with the database's own message, and the event behind it on the partition is applied. Before,
-/// every database error counted as "unavailable" and was retried forever, blocking the partition.
-#[tokio::test]
-async fn content_the_database_refuses_is_parked_and_does_not_block_the_partition() -> anyhow::Result<()> {
+/// An event whose content the consumer's database refuses for good is the event's fault: after
+/// its attempts it is parked with the database's own message, and the event behind it on the
+/// partition is applied. Before, every database error counted as "unavailable" and was retried
+/// forever, blocking the partition.
+async fn content_the_database_refuses_is_parked<DB>(
+    consuming: Consuming<DB>,
+    poison_email: &str,
+    database_says: &str,
+) -> anyhow::Result<()>
+where
+    DB: InboxDb + Server + TestDb,
+{
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 1).await?;
     let dead_letters = kafka.create_topic("users.dead-letter", 1).await?;
     let publisher = publisher(&kafka, &topic)?;
-    let poison = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "nul\0@example.com");
+    let poison = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), poison_email);
     let good = ch07_message_broker::users::user_registered(uuid::Uuid::now_v7(), "bob@example.com");
     publisher.publish(std::slice::from_ref(&poison)).await?;
     publisher.publish(&[good]).await?;
 
-    let consuming = Consuming::postgres().await?;
     let welcome = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
     welcome.run_during(processed(&welcome, 2)).await?;
     assert_eq!(consuming.welcomes().await?, (1, 1), "the event behind it was applied");
@@ -228,12 +236,28 @@ async fn content_the_database_refuses_is_parked_and_does_not_block_the_partition
         Some(poison.id.to_string().as_str())
     );
     let error = header_of(&parked[0], ERROR_HEADER).unwrap_or_default();
-    assert!(
-        error.contains("invalid byte sequence"),
-        "the database's message: {error}"
-    );
+    assert!(error.contains(database_says), "the database's message: {error}");
     assert_eq!(welcome.counters().dead_lettered.load(Ordering::Relaxed), 1);
     Ok(())
+}
+
+/// PostgreSQL cannot store a NUL byte in text.
+#[tokio::test]
+async fn postgres_refuses_a_nul_byte_and_the_event_is_parked() -> anyhow::Result<()> {
+    content_the_database_refuses_is_parked(
+        Consuming::postgres().await?,
+        "nul\0@example.com",
+        "invalid byte sequence",
+    )
+    .await
+}
+
+/// MariaDB stores a NUL byte, but refuses an email longer than its column (strict mode, the
+/// default since 10.2.4).
+#[tokio::test]
+async fn mariadb_refuses_an_overlong_email_and_the_event_is_parked() -> anyhow::Result<()> {
+    let overlong = format!("{}@example.com", "a".repeat(250));
+    content_the_database_refuses_is_parked(Consuming::mysql().await?, &overlong, "Data too long").await
 }
 // ANCHOR_END: refused_content
 

@@ -7,12 +7,13 @@ use ch03_transaction_manager::SqlManager;
 use ch07_message_broker::inbox::{self, InboxDb, RETENTION};
 use ch07_message_broker::{Inbox, Process, Processed, Welcome};
 use chrono::Utc;
-use harness::{PgDatabase, SqliteDatabase};
+use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
 use rstest::rstest;
 
 #[derive(Debug, Clone, Copy)]
 enum Backend {
     Postgres,
+    MariaDb,
     Sqlite,
 }
 
@@ -20,7 +21,7 @@ enum Backend {
 #[rstest]
 #[tokio::test]
 async fn pruning_forgets_only_the_events_past_the_window(
-    #[values(Backend::Postgres, Backend::Sqlite)] backend: Backend,
+    #[values(Backend::Postgres, Backend::MariaDb, Backend::Sqlite)] backend: Backend,
 ) -> anyhow::Result<()> {
     const AGE: &str = "UPDATE processed_events SET processed_at = $1 WHERE event_id = $2";
     let month_ago = Utc::now() - chrono::Duration::days(30);
@@ -28,6 +29,17 @@ async fn pruning_forgets_only_the_events_past_the_window(
         Backend::Postgres => {
             let db = PgDatabase::new(&inbox::migrations::POSTGRES).await?;
             let age = async |id: String| sqlx::query(AGE).bind(month_ago).bind(id).execute(db.pool()).await;
+            prune_past_the_window(Inbox::new(SqlManager::new(db.pool().clone()), "welcome", Welcome), age).await
+        }
+        Backend::MariaDb => {
+            let db = MySqlDatabase::new(&inbox::migrations::MYSQL).await?;
+            let age = async |id: String| {
+                sqlx::query("UPDATE processed_events SET processed_at = ? WHERE event_id = ?")
+                    .bind(month_ago)
+                    .bind(id)
+                    .execute(db.pool())
+                    .await
+            };
             prune_past_the_window(Inbox::new(SqlManager::new(db.pool().clone()), "welcome", Welcome), age).await
         }
         Backend::Sqlite => {

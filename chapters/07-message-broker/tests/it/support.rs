@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use ch03_transaction_manager::SqlManager;
 use ch07_message_broker::consumer::committed_offsets;
-use ch07_message_broker::inbox::{self, Effect};
+use ch07_message_broker::inbox::{self, Effect, InboxDb};
 use ch07_message_broker::sql::EventDb;
 use ch07_message_broker::{Backoff, Event, EventConsumer, Inbox, KafkaPublisher, Outbox, Retry, Users};
-use harness::{KafkaScope, MySqlDatabase, PgDatabase, SqliteDatabase};
+use harness::server::Server;
+use harness::{KafkaScope, MySqlDatabase, PgDatabase, SqliteDatabase, TestDatabase};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::{ClientConfig, Message};
 use sqlx::{MySql, Pool, Postgres, Sqlite};
@@ -110,24 +111,37 @@ impl<DB: TestDb> Publishing<DB> {
     }
 }
 
-/// A consuming service's own database (PostgreSQL), with its manager.
-pub struct Consuming {
-    pub db: PgDatabase,
-    pub tm: SqlManager<Postgres>,
+/// A consuming service's own database, with its manager. The chapter's consumers run on
+/// PostgreSQL; MariaDB's are here for what differs there (which content it refuses).
+pub struct Consuming<DB: InboxDb + Server = Postgres> {
+    pub db: TestDatabase<DB>,
+    pub tm: SqlManager<DB>,
 }
 
-impl Consuming {
+impl Consuming<Postgres> {
     pub async fn postgres() -> anyhow::Result<Self> {
-        let db = PgDatabase::new(&inbox::migrations::POSTGRES).await?;
+        Ok(Self::on(PgDatabase::new(&inbox::migrations::POSTGRES).await?))
+    }
+}
+
+impl Consuming<MySql> {
+    pub async fn mysql() -> anyhow::Result<Self> {
+        Ok(Self::on(MySqlDatabase::new(&inbox::migrations::MYSQL).await?))
+    }
+}
+
+impl<DB: InboxDb + Server + TestDb> Consuming<DB> {
+    fn on(db: TestDatabase<DB>) -> Self {
         let tm = SqlManager::new(db.pool().clone());
-        Ok(Self { db, tm })
+        Self { db, tm }
     }
 
     /// (welcomes, distinct users welcomed)
     pub async fn welcomes(&self) -> anyhow::Result<(i64, i64)> {
-        Ok(sqlx::query_as("SELECT COUNT(*), COUNT(DISTINCT user_id) FROM welcomes")
-            .fetch_one(self.db.pool())
-            .await?)
+        let mut conn = self.tm.pool().acquire().await?;
+        let welcomes = DB::count(&mut conn, "SELECT COUNT(*) FROM welcomes").await?;
+        let users = DB::count(&mut conn, "SELECT COUNT(DISTINCT user_id) FROM welcomes").await?;
+        Ok((welcomes, users))
     }
 }
 
@@ -145,13 +159,13 @@ pub fn quick_retry<P>(inner: P, attempts: u32) -> Retry<P> {
 
 /// A consumer in group `group` of `scope` applying `effect` to `topic`, with its record of
 /// processed events in `tm`'s database, parking rejected events in `topic.dead-letter`.
-pub fn consumer<E: Effect<Postgres>>(
+pub fn consumer<DB: InboxDb, E: Effect<DB>>(
     scope: &KafkaScope,
     topic: &str,
     group: &str,
-    tm: &SqlManager<Postgres>,
+    tm: &SqlManager<DB>,
     effect: E,
-) -> anyhow::Result<EventConsumer<Retry<Inbox<Postgres, E>>>> {
+) -> anyhow::Result<EventConsumer<Retry<Inbox<DB, E>>>> {
     let inbox = Inbox::new(tm.clone(), group, effect);
     Ok(EventConsumer::new(
         scope.consumer_config(group),

@@ -11,10 +11,14 @@
 
 use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
 use chrono::{DateTime, Utc};
-use sqlx::{Decode, Encode, Executor, IntoArguments, Postgres, Sqlite, Type};
 
 use crate::db_errors::refuses_for_good;
 use crate::event::Event;
+
+mod mysql;
+mod standard;
+
+pub use standard::StandardSql;
 
 /// Why an event was not processed.
 #[derive(Debug, thiserror::Error)]
@@ -162,16 +166,9 @@ impl<DB: InboxDb> Effect<DB> for CountByType {
     }
 }
 
-/// A database the consumers can keep their records in: one whose SQL has `INSERT ... ON
-/// CONFLICT`, which PostgreSQL and SQLite share (MySQL's `INSERT IGNORE` and `ON DUPLICATE KEY`
-/// behave differently; the chapter's consumers run on PostgreSQL).
-pub trait InboxSql: ch03_transaction_manager::Dialect {}
-impl InboxSql for Postgres {}
-impl InboxSql for Sqlite {}
-
-/// The consumers' statements, run on the connection of the caller's transaction. Written once;
-/// the `where` clause is what sqlx must know of a database to run them.
-pub trait InboxDb: InboxSql {
+/// The consumers' statements, run on the connection of the caller's transaction: one `impl` per
+/// kind of SQL, in [`standard`] (PostgreSQL and SQLite) and [`mysql`].
+pub trait InboxDb: ch03_transaction_manager::Dialect {
     /// Records that `consumer` processed `event_id`; false when it already had.
     fn record_processed(
         conn: &mut Self::Connection,
@@ -191,64 +188,11 @@ pub trait InboxDb: InboxSql {
     ) -> impl Future<Output = sqlx::Result<u64>> + Send;
 }
 
-impl<DB> InboxDb for DB
-where
-    DB: InboxSql,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> String: Decode<'q, DB> + Type<DB>,
-    for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-{
-    async fn record_processed(conn: &mut DB::Connection, consumer: &str, event_id: &str) -> sqlx::Result<bool> {
-        // RETURNING says whether the row went in: sqlx has no database-independent row count.
-        let inserted: Option<String> = sqlx::query_scalar(
-            "INSERT INTO processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
-             ON CONFLICT DO NOTHING RETURNING event_id",
-        )
-        .bind(consumer)
-        .bind(event_id)
-        .bind(Utc::now())
-        .fetch_optional(conn)
-        .await?;
-        Ok(inserted.is_some())
-    }
-
-    async fn prune_processed(conn: &mut DB::Connection, cutoff: DateTime<Utc>) -> sqlx::Result<u64> {
-        let pruned: Vec<String> =
-            sqlx::query_scalar("DELETE FROM processed_events WHERE processed_at < $1 RETURNING event_id")
-                .bind(cutoff)
-                .fetch_all(conn)
-                .await?;
-        Ok(pruned.len() as u64)
-    }
-
-    async fn insert_welcome(conn: &mut DB::Connection, user: &str, email: &str) -> sqlx::Result<()> {
-        sqlx::query("INSERT INTO welcomes (user_id, email) VALUES ($1, $2)")
-            .bind(user)
-            .bind(email)
-            .execute(conn)
-            .await?;
-        Ok(())
-    }
-
-    async fn count_event(conn: &mut DB::Connection, kind: &str) -> sqlx::Result<()> {
-        sqlx::query(
-            "INSERT INTO event_counts (kind, seen) VALUES ($1, 1) \
-             ON CONFLICT (kind) DO UPDATE SET seen = event_counts.seen + 1",
-        )
-        .bind(kind)
-        .execute(conn)
-        .await?;
-        Ok(())
-    }
-}
-
 /// The consumer's migrations: its own database, not the publisher's.
 pub mod migrations {
     use sqlx::migrate::Migrator;
 
     pub static POSTGRES: Migrator = sqlx::migrate!("migrations/consumer/postgres");
+    pub static MYSQL: Migrator = sqlx::migrate!("migrations/consumer/mysql");
     pub static SQLITE: Migrator = sqlx::migrate!("migrations/consumer/sqlite");
 }
