@@ -20,6 +20,7 @@ use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Header, Headers, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::util::Timeout;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
@@ -81,6 +82,8 @@ pub struct ConsumerCounters {
     pub dead_lettered: AtomicU64,
     /// Attempts that failed because a dependency was down (the event was then tried again).
     pub unavailable: AtomicU64,
+    /// Messages processed after their partition was taken away (see [`EventConsumer::store_offset`]).
+    pub revoked: AtomicU64,
 }
 
 /// One consumer of one topic in one consumer group.
@@ -162,13 +165,37 @@ impl<P: Process> EventConsumer<P> {
             if !done {
                 break;
             }
-            self.consumer
-                .store_offset_from_message(&message)
-                .map_err(kafka("storing an offset"))?;
+            self.store_offset(message.topic(), message.partition(), message.offset())?;
         }
         self.commit().await
     }
     // ANCHOR_END: consume
+
+    // ANCHOR: store_offset
+    /// Marks the message at `offset` processed, so that the background commit moves past it.
+    ///
+    /// librdkafka refuses to store an offset of a partition this consumer no longer has. That is
+    /// an ordinary ending, not a failure: the message's effect is committed in the consumer's
+    /// database, the partition's new owner reads the message again from the group's last
+    /// committed offset, and its inbox finds the event recorded. (This loop serves rebalances
+    /// inside `recv`, between messages, so a revocation reaches it after the offset is stored;
+    /// a consumer taken out of its group while it processes, for polling too late, still stores
+    /// it, and the commit that follows is refused. `tests/it/rebalance.rs` shows both survived.)
+    pub fn store_offset(&self, topic: &str, partition: i32, offset: i64) -> Result<(), ConsumerError> {
+        let stored = self.consumer.store_offset(topic, partition, offset);
+        if partition_revoked(&stored) {
+            self.counters.revoked.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                topic,
+                partition,
+                offset,
+                "consumer: the partition was revoked while its message was processed; its new owner reads it again"
+            );
+            return Ok(());
+        }
+        stored.map_err(kafka("storing an offset"))
+    }
+    // ANCHOR_END: store_offset
 
     /// Consumes while `work` runs, and returns what `work` returns once the consumer has stopped
     /// and committed: for a tour or a test that drives a scenario beside a running consumer.
@@ -308,6 +335,12 @@ pub fn committed_offsets(
         .collect())
 }
 
+/// Whether storing an offset failed because the partition is no longer this consumer's:
+/// librdkafka's "erroneous state" for a partition that is not in the current assignment.
+fn partition_revoked(stored: &rdkafka::error::KafkaResult<()>) -> bool {
+    matches!(stored, Err(KafkaError::StoreOffset(RDKafkaErrorCode::State)))
+}
+
 /// What a receive error means, in words: librdkafka's error code says which of several quite
 /// different things happened, and a log that calls them all "unreachable" sends an operator to
 /// the wrong place.
@@ -349,6 +382,19 @@ mod tests {
     ) {
         let cause = receive_error_cause(&KafkaError::MessageConsumption(code));
         assert!(cause.contains(said), "{code:?}: {cause}");
+    }
+
+    /// Only librdkafka's "not in the assignment" is a revoked partition; any other refusal to
+    /// store an offset is an error of the consumer's.
+    #[rstest]
+    #[case::revoked(Err(KafkaError::StoreOffset(RDKafkaErrorCode::State)), true)]
+    #[case::unknown_partition(Err(KafkaError::StoreOffset(RDKafkaErrorCode::UnknownPartition)), false)]
+    #[case::stored(Ok(()), false)]
+    fn only_a_partition_outside_the_assignment_counts_as_revoked(
+        #[case] stored: rdkafka::error::KafkaResult<()>,
+        #[case] revoked: bool,
+    ) {
+        assert_eq!(partition_revoked(&stored), revoked);
     }
 
     #[rstest]

@@ -7,4 +7,5 @@ mod db_errors;
 mod dual_write;
 mod faults;
 mod outbox;
+mod rebalance;
 mod retention;
