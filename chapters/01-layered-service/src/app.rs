@@ -53,10 +53,12 @@ pub async fn serve<R: UserRepository>(service: Arc<UserService<R>>, metrics: Met
         Ok(())
     });
     let users = grpc::server(service, metrics.clone());
+    let metrics_for_grpc = metrics.clone();
     let stop = shutdown.clone().cancelled_owned();
     let grpc_server = tokio::spawn(async move {
         let incoming = tonic::transport::server::TcpIncoming::from(grpc_listener).with_nodelay(Some(true));
         tonic::transport::Server::builder()
+            .layer(grpc::CountRejected::new(metrics_for_grpc))
             .add_service(users)
             .serve_with_incoming_shutdown(incoming, stop)
             .await?;

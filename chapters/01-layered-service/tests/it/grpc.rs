@@ -234,3 +234,28 @@ async fn clients_older_and_newer_than_the_server_both_register_over_grpc() -> an
     Ok(())
 }
 // ANCHOR_END: grpc_rollout
+
+// ANCHOR: rejected_counted
+/// A message larger than the server decodes (tonic's 4 MB) is refused by tonic before any
+/// handler runs: the client gets `OUT_OF_RANGE`, and the call is counted under its method like
+/// every other. Before, it was answered and never counted.
+#[tokio::test]
+async fn a_call_refused_before_the_handler_is_counted_too() -> anyhow::Result<()> {
+    let (running, mut client) = running().await?;
+    let mut huge = grpc_registration("huge@example.com");
+    huge.first_name = "a".repeat(5 * 1024 * 1024);
+
+    let refused = client.register_user(huge).await.expect_err("a 5 MB message is refused");
+    assert_eq!(refused.code(), Code::OutOfRange, "{refused:?}");
+    assert_eq!(
+        running.metrics.requests("/users.v1.Users/RegisterUser", "OUT_OF_RANGE"),
+        1,
+        "{}",
+        running.metrics.render()
+    );
+    // Counted once: the handler never saw it, so only the layer did.
+    client.register_user(grpc_registration("small@example.com")).await?;
+    assert_eq!(running.metrics.requests("/users.v1.Users/RegisterUser", "OK"), 1);
+    running.stop().await
+}
+// ANCHOR_END: rejected_counted

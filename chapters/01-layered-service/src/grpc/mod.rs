@@ -23,6 +23,18 @@ use crate::request_id::{self, RequestId};
 use crate::service::UserService;
 use crate::user::{Registration, User};
 
+mod rejected;
+
+pub use rejected::CountRejected;
+
+/// The methods of `users.v1.Users`, as their routes are labelled in the metrics.
+pub(crate) const RPCS: [&str; 3] = ["RegisterUser", "GetUser", "FindUserByEmail"];
+
+/// The metrics' route label of method `rpc`.
+pub(crate) fn route_of(rpc: &str) -> String {
+    format!("/users.v1.Users/{rpc}")
+}
+
 pub struct UsersGrpc<R> {
     service: Arc<UserService<R>>,
     metrics: Metrics,
@@ -93,7 +105,12 @@ impl<R: UserRepository> UsersGrpc<R> {
             .metadata()
             .get(request_id::HEADER)
             .and_then(|value| value.to_str().ok());
-        let observed = Observed::start("grpc", format!("/users.v1.Users/{rpc}"), sent);
+        // Counted here, with the request id; the layer in `rejected.rs` counts only what never
+        // got this far.
+        if let Some(reached) = request.extensions().get::<rejected::Reached>() {
+            reached.mark();
+        }
+        let observed = Observed::start("grpc", route_of(rpc), sent);
         let service = Arc::clone(&self.service);
         let outcome = async { call(service, request.into_inner()).await.map_err(status_of) }
             .instrument(observed.span())
@@ -136,13 +153,22 @@ pub fn status_of(error: ServiceError) -> Status {
 pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
         Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
         Code::NotFound => "NOT_FOUND",
         Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
         Code::Internal => "INTERNAL",
         Code::Unavailable => "UNAVAILABLE",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        _ => "OTHER",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
     }
 }
 
