@@ -26,7 +26,8 @@ pub struct Running {
     pub metrics: Metrics,
     pub notifications: Notifications,
     shutdown: CancellationToken,
-    servers: Vec<JoinHandle<anyhow::Result<()>>>,
+    http_server: JoinHandle<http::Stopped>,
+    grpc_server: JoinHandle<anyhow::Result<()>>,
 }
 
 // ANCHOR: start
@@ -38,8 +39,17 @@ pub async fn start<R: UserRepository>(users: R, providers: &Providers) -> io::Re
 }
 // ANCHOR_END: start
 
-/// Serves an already built service on two loopback ports.
+/// Serves an already built service on two loopback ports, with the default [`http::Limits`].
 pub async fn serve<R: UserRepository>(service: Arc<UserService<R>>, metrics: Metrics) -> io::Result<Running> {
+    serve_with(service, metrics, http::Limits::DEFAULT).await
+}
+
+/// The same, with the HTTP server's limits given.
+pub async fn serve_with<R: UserRepository>(
+    service: Arc<UserService<R>>,
+    metrics: Metrics,
+    limits: http::Limits,
+) -> io::Result<Running> {
     let http_listener = TcpListener::bind("127.0.0.1:0").await?;
     let grpc_listener = TcpListener::bind("127.0.0.1:0").await?;
     let (http_addr, grpc_addr) = (http_listener.local_addr()?, grpc_listener.local_addr()?);
@@ -47,11 +57,7 @@ pub async fn serve<R: UserRepository>(service: Arc<UserService<R>>, metrics: Met
     let notifications = service.notifications().clone();
 
     let router = http::router(Arc::clone(&service), metrics.clone());
-    let stop = shutdown.clone().cancelled_owned();
-    let http_server = tokio::spawn(async move {
-        axum::serve(http_listener, router).with_graceful_shutdown(stop).await?;
-        Ok(())
-    });
+    let http_server = tokio::spawn(http::serve(http_listener, router, limits, shutdown.clone()));
     let users = grpc::server(service, metrics.clone());
     let metrics_for_grpc = metrics.clone();
     let stop = shutdown.clone().cancelled_owned();
@@ -71,7 +77,8 @@ pub async fn serve<R: UserRepository>(service: Arc<UserService<R>>, metrics: Met
         metrics,
         notifications,
         shutdown,
-        servers: vec![http_server, grpc_server],
+        http_server,
+        grpc_server,
     })
 }
 
@@ -84,14 +91,15 @@ impl Running {
         format!("http://{}", self.grpc)
     }
 
-    /// Stops accepting, lets requests in progress finish, then waits for the notifications.
-    pub async fn stop(mut self) -> anyhow::Result<()> {
+    /// Stops accepting, lets requests in progress finish (HTTP ones for up to the limits'
+    /// `shutdown_grace`, then their connections are closed), then waits for the notifications.
+    /// Says how many HTTP connections it had to cut off.
+    pub async fn stop(mut self) -> anyhow::Result<http::Stopped> {
         self.shutdown.cancel();
-        for server in self.servers.drain(..) {
-            server.await??;
-        }
+        let stopped = (&mut self.http_server).await?;
+        (&mut self.grpc_server).await??;
         self.notifications.idle().await;
-        Ok(())
+        Ok(stopped)
     }
 }
 

@@ -3,14 +3,15 @@
 //!
 //! axum's own `Json` answers a malformed body with plain text and an unknown field with 422. This
 //! one answers in the API's error shape, with 400 for anything wrong with the JSON (and the field
-//! when serde can tell which), 413 for a body over the limit and 415 for a body that is not JSON.
+//! when serde can tell which), 413 for a body over the limit, 415 for a body that is not JSON, and
+//! 408 for a body that does not arrive within [`Limits::body_read`].
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::{ApiError, BODY_LIMIT};
+use super::{ApiError, BODY_LIMIT, Limits};
 
 /// A body of type `T`, and the names of the top-level fields it carried that `T` does not know.
 pub struct ValidJson<T> {
@@ -47,7 +48,23 @@ impl<S: Send + Sync, T: DeserializeOwned + Fields> FromRequest<S> for ValidJson<
                 None,
             ));
         }
-        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+        let limit = request
+            .extensions()
+            .get::<Limits>()
+            .copied()
+            .unwrap_or_default()
+            .body_read;
+        let read = tokio::time::timeout(limit, Bytes::from_request(request, state)).await;
+        let Ok(read) = read else {
+            let message = format!("the body did not arrive within {limit:?}");
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                message,
+                None,
+            ));
+        };
+        let bytes = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 let message = format!("the body is larger than {BODY_LIMIT} bytes");
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message, None)

@@ -4,10 +4,13 @@
 //! status code and error body (`error.rs`). It holds no business rule, so it rarely changes.
 //! Around every route sit the request id, the span and the metrics (`observe.rs`), a body size
 //! limit, and a JSON extractor that ignores, and names, the fields of a newer client (`json.rs`).
+//! The server loop (`serve.rs`) bounds what a slow or stalled client can hold (`limits.rs`).
 
 mod error;
 mod json;
+mod limits;
 mod observe;
+mod serve;
 mod users;
 
 use std::sync::Arc;
@@ -19,6 +22,8 @@ use axum::routing::{get, post};
 
 pub use error::{ApiError, ErrorBody};
 pub use json::{Fields, ValidJson};
+pub use limits::Limits;
+pub use serve::{Stopped, serve};
 pub use users::{IGNORED_FIELDS, RegisterBody, UserBody};
 
 use crate::metrics::Metrics;

@@ -58,7 +58,7 @@ async fn register_over_http_then_fetch_over_http_and_grpc() -> anyhow::Result<()
         .fetch_one(db.pool())
         .await?;
     assert_eq!(stored, "ada@example.com");
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 // ANCHOR: race
@@ -140,7 +140,7 @@ async fn concurrent_grpc_registrations_with_one_email_exactly_one_wins() -> anyh
         "{codes:?}"
     );
     assert_eq!(count(&db, "SELECT count(*) FROM users").await, 1);
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 fn user(email: &str) -> User {

@@ -97,7 +97,7 @@ async fn layered_service_answers_201_and_the_retry_409_with_the_same_provider() 
         1,
         "the one welcome that failed is counted"
     );
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 #[tokio::test]
@@ -137,5 +137,5 @@ async fn a_slow_provider_makes_the_fat_handler_slow_but_not_the_layered_service(
     );
     running.notifications.idle().await;
     assert_eq!(running.metrics.notifications("email", Sent), 1);
-    running.stop().await
+    stop_cleanly(running).await
 }

@@ -46,7 +46,7 @@ async fn a_registered_user_is_found_by_id_and_by_normalised_email() -> anyhow::R
     assert!(registered.created_at.is_some_and(|t| t.seconds > 0));
     assert_eq!(by_id.as_ref(), Some(&registered));
     assert_eq!(by_email.as_ref(), Some(&registered));
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 // ANCHOR: codes
@@ -108,7 +108,7 @@ async fn each_failure_has_its_status_code_and_names_the_field() -> anyhow::Resul
         1
     );
     assert_eq!(running.metrics.requests("/users.v1.Users/RegisterUser", "OK"), 1);
-    running.stop().await
+    stop_cleanly(running).await
 }
 // ANCHOR_END: codes
 
@@ -133,7 +133,7 @@ async fn the_callers_request_id_comes_back_on_answers_and_on_errors() -> anyhow:
     assert_eq!(error.metadata().get("x-request-id").unwrap(), "order-service-5d1c");
     let generated = generated.metadata().get("x-request-id").unwrap().to_str()?;
     assert!(uuid::Uuid::parse_str(generated).is_ok(), "{generated}");
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 #[tokio::test]
@@ -157,7 +157,7 @@ async fn an_internal_error_is_internal_and_tells_the_caller_nothing_of_its_cause
         );
     }
     assert_eq!(running.metrics.requests("/users.v1.Users/GetUser", "INTERNAL"), 1);
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 /// A newer client's request: the fields this server knows, and one it does not (tag 99).
@@ -256,6 +256,6 @@ async fn a_call_refused_before_the_handler_is_counted_too() -> anyhow::Result<()
     // Counted once: the handler never saw it, so only the layer did.
     client.register_user(grpc_registration("small@example.com")).await?;
     assert_eq!(running.metrics.requests("/users.v1.Users/RegisterUser", "OK"), 1);
-    running.stop().await
+    stop_cleanly(running).await
 }
 // ANCHOR_END: rejected_counted

@@ -9,3 +9,4 @@ mod fat_handler;
 mod grpc;
 mod http;
 mod notifications;
+mod slow_clients;

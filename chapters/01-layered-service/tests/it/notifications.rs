@@ -80,7 +80,7 @@ async fn every_provider_delivers_the_welcome() -> anyhow::Result<()> {
     for provider in ["email", "sms", "in_app"] {
         assert_eq!(running.metrics.notifications(provider, Sent), 1, "{provider}");
     }
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 #[tokio::test]
@@ -94,7 +94,7 @@ async fn registration_needs_no_provider_at_all() -> anyhow::Result<()> {
     assert_eq!(user.email, "ada@example.com");
     assert!(inbox(&db, &user).await.is_empty());
     assert!(!running.metrics.render().contains("users_notifications_total{"));
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 // ANCHOR: one_down
@@ -135,7 +135,7 @@ async fn one_provider_down_and_one_hanging_while_the_third_delivers() -> anyhow:
         metrics.contains(r#"users_notifications_total{provider="sms",outcome="timed_out"} 1"#),
         "{metrics}"
     );
-    running.stop().await
+    stop_cleanly(running).await
 }
 // ANCHOR_END: one_down
 
@@ -156,7 +156,7 @@ async fn a_user_without_a_phone_gets_no_sms() -> anyhow::Result<()> {
 
     assert!(bodies(&sms).await.is_empty());
     assert_eq!(running.metrics.notifications("sms", Skipped), 1);
-    running.stop().await
+    stop_cleanly(running).await
 }
 
 #[tokio::test]
@@ -172,5 +172,5 @@ async fn an_unreachable_provider_is_counted_as_failed() -> anyhow::Result<()> {
     running.notifications.idle().await;
 
     assert_eq!(running.metrics.notifications("email", Failed), 1);
-    running.stop().await
+    stop_cleanly(running).await
 }

@@ -85,3 +85,11 @@ pub async fn grpc_client(url: String) -> anyhow::Result<GrpcClient> {
 pub async fn count(db: &PgDatabase, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap()
 }
+
+/// Stops the servers, and fails if a connection had to be cut off: an ordinary test leaves none
+/// busy.
+pub async fn stop_cleanly(running: ch01_layered_service::Running) -> anyhow::Result<()> {
+    let stopped = running.stop().await?;
+    anyhow::ensure!(stopped.cut_off == 0, "stop cut off {} connections", stopped.cut_off);
+    Ok(())
+}
