@@ -17,6 +17,16 @@ _test-all:
     cargo nextest run --workspace --lib --bins --tests --no-fail-fast
     cargo test --workspace --doc
     cargo test --workspace --bench '*'
+    just _each-provider-off 'nextest run --lib'
+
+# Chapter 01 with each notification provider switched off in turn (`cargo CMD -p ch01... TAIL`): a
+# provider is deletable when the chapter builds, lints and passes its tests without it.
+_each-provider-off CMD *TAIL:
+    for off in email sms in-app; do \
+      on=$(printf '%s\n' email sms in-app | grep -vx "$off" | paste -sd, -); \
+      echo "chapter 01 without the $off provider (features: $on)"; \
+      cargo {{CMD}} -p ch01-layered-service --no-default-features --features "$on" {{TAIL}}; \
+    done
 
 # The tests that need no server: unit tests beside the code.
 test-unit:
@@ -66,3 +76,4 @@ services-down:
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    just _each-provider-off 'clippy --all-targets' -- -D warnings

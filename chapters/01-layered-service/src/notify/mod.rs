@@ -4,23 +4,30 @@
 //! something. Each is a provider behind the [`Notifier`] trait, in a module of its own; `plug.rs`
 //! is the one place that lists them. Adding a provider is a module, a setting and a line there;
 //! deleting one is deleting the three (and, for in-app, its table's migration), and nothing else
-//! notices. The service sees only
+//! notices. Each provider is a cargo feature (`email`, `sms`, `in-app`), so that this is proven:
+//! `just test` builds and tests the chapter with each one switched off. The service sees only
 //! [`Notifications`], which sends through every provider at once, waits for none of them, and gives
 //! each a deadline, so a provider that is down or slow costs a log line and a counter, never a
 //! registration.
 
+#[cfg(feature = "email")]
 mod email;
 mod fan_out;
+#[cfg(feature = "in-app")]
 mod in_app;
 mod plug;
+#[cfg(feature = "sms")]
 mod sms;
 
 use futures::future::BoxFuture;
 
+#[cfg(feature = "email")]
 pub use email::Email;
 pub use fan_out::Notifications;
+#[cfg(feature = "in-app")]
 pub use in_app::InApp;
 pub use plug::{Providers, plug};
+#[cfg(feature = "sms")]
 pub use sms::Sms;
 
 use crate::user::{User, UserId};
