@@ -55,6 +55,11 @@ pub async fn run(services: Services, narrator: &mut Narrator) -> Result<(), Harn
         second.insert("apple", "second test")
     )?;
     let (seen_by_first, seen_by_second) = tokio::try_join!(first.owners_of("apple"), second.owners_of("apple"))?;
+    if seen_by_first != ["first test"] || seen_by_second != ["second test"] {
+        return Err(HarnessError::Other(format!(
+            "the tests saw each other's rows: {seen_by_first:?} and {seen_by_second:?}"
+        )));
+    }
     narrator.held(&format!(
         "the first test sees {seen_by_first:?}; the second sees {seen_by_second:?}"
     ));
@@ -74,12 +79,29 @@ pub async fn run(services: Services, narrator: &mut Narrator) -> Result<(), Harn
     if names.is_empty() {
         narrator.held("the in-memory databases went away with their connections");
     } else {
+        let left = databases_left(&names).await?;
+        if !left.is_empty() {
+            return Err(HarnessError::Other(format!(
+                "still on the server after the tests: {left:?}"
+            )));
+        }
         narrator.held(&format!(
             "dropped {}: nothing is left for the next run",
             names.join(" and ")
         ));
     }
     Ok(())
+}
+
+/// Which of `names` the PostgreSQL server still has, asked of the server itself.
+async fn databases_left(names: &[String]) -> Result<Vec<String>, HarnessError> {
+    let endpoint = crate::endpoint(crate::ServiceKind::Postgres).await?;
+    let mut admin = crate::database::connect::<sqlx::Postgres>(&endpoint.url).await?;
+    sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname = ANY($1)")
+        .bind(names)
+        .fetch_all(&mut admin)
+        .await
+        .map_err(|e| HarnessError::Other(format!("listing the server's databases: {e}")))
 }
 
 async fn cut_and_restore_postgres(narrator: &mut Narrator) -> Result<(), HarnessError> {

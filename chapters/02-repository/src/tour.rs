@@ -90,6 +90,10 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
 
     narrator.step("Look at what the database holds");
     let (email, email_normalized, first_name, last_name, bio) = tables.rows_of_first_user().await?;
+    anyhow::ensure!(
+        email == "Ada@Example.com" && email_normalized == "ada@example.com" && first_name == "Ada",
+        "the rows do not hold what was saved: {email:?}, {email_normalized:?}, {first_name:?}"
+    );
     narrator.say(&format!(
         "users:    email = {email:?}, email_normalized = {email_normalized:?}"
     ));
@@ -103,12 +107,10 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
         .find_by_email("ADA@example.COM")
         .await?
         .ok_or_else(|| anyhow::anyhow!("the user was not found"))?;
+    anyhow::ensure!(found == ada, "read back {found:?}, saved {ada:?}");
     narrator.held(&format!(
-        "found {} {} <{}>, equal to what was saved: {}",
-        found.profile.first_name,
-        found.profile.last_name,
-        found.email,
-        found == ada
+        "found {} {} <{}>, equal to what was saved",
+        found.profile.first_name, found.profile.last_name, found.email,
     ));
 
     narrator.step("A second user with the same email, in another case");
@@ -119,10 +121,9 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
         }
         other => anyhow::bail!("expected a conflict, got {other:?}"),
     }
-    narrator.held(&format!(
-        "the first user is untouched: {}",
-        users.get(ada.id).await? == ada
-    ));
+    let first = users.get(ada.id).await?;
+    anyhow::ensure!(first == ada, "the conflict changed the first user: {first:?}");
+    narrator.held("the first user is untouched");
 
     narrator.step("A value too long for its column");
     let mut long = User::new("long@example.com", "h", Profile::new("L", "Long"));
@@ -134,6 +135,7 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
         other => anyhow::bail!("expected Invalid, got {other:?}"),
     }
     let count = tables.user_count().await?;
+    anyhow::ensure!(count == 1, "the refused save left {count} users in the table");
     narrator.held(&format!("users in the table: {count} (Ada only)"));
 
     narrator.step("The second of the two writes fails");
@@ -148,6 +150,7 @@ async fn scenario(users: &impl UserRepository, tables: &Tables, narrator: &mut N
         Ok(()) => anyhow::bail!("the constraint should have failed the save"),
     }
     let count = tables.user_count().await?;
+    anyhow::ensure!(count == 1, "the half write left {count} users in the table");
     narrator.held(&format!(
         "users in the table: {count}: Mallory's users row was rolled back with the failed profile"
     ));
