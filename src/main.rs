@@ -6,6 +6,7 @@
 mod bench_report;
 mod chapters;
 mod doctor;
+mod kafka;
 mod test_status;
 
 use std::io::IsTerminal;
@@ -43,11 +44,29 @@ enum Command {
         #[arg(long)]
         real: bool,
     },
+    /// A look at the Kafka broker the tests and tours use: its topics, or one topic's messages.
+    Kafka {
+        #[command(subcommand)]
+        look: KafkaLook,
+    },
     /// Benchmark results.
     Bench {
         /// Writes docs/src/benchmarks.md from criterion's latest results.
         #[arg(long)]
         report: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KafkaLook {
+    /// Each topic, its partitions, and how many messages they hold.
+    Topics,
+    /// A topic's messages from the start: partition, offset, key, headers, body.
+    Show {
+        topic: String,
+        /// Show at most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
     },
 }
 
@@ -90,6 +109,10 @@ async fn run() -> anyhow::Result<()> {
             )
             .await
         }
+        Command::Kafka { look } => match look {
+            KafkaLook::Topics => kafka::topics().await,
+            KafkaLook::Show { topic, limit } => kafka::show(topic, limit).await,
+        },
         Command::Bench { report } => bench(report),
     }
 }

@@ -244,3 +244,53 @@ fn the_layered_service_tour_registers_refuses_looks_up_and_survives_a_provider_d
         assert_eq!(said.contains("ok in_app: sent 2"), args.contains(&"--real"), "{said}");
     }
 }
+
+/// `workbook kafka`: a reader's look at the broker, with the client the workbook links (Debian's
+/// kcat cannot talk to tansu). A topic of the test's own, two messages sent one request each.
+#[tokio::test]
+async fn kafka_lists_topics_and_shows_a_topics_messages_with_their_headers() -> anyhow::Result<()> {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+
+    let kafka = harness::KafkaScope::new().await?;
+    let topic = kafka.create_topic("look", 1).await?;
+    let producer: FutureProducer = kafka.producer_config().create()?;
+    for (key, body) in [("user-1", r#"{"kind":"user_registered"}"#), ("user-2", "second")] {
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "event-id",
+            value: Some(key),
+        });
+        producer
+            .send(
+                FutureRecord::to(&topic).key(key).payload(body).headers(headers),
+                std::time::Duration::from_secs(10),
+            )
+            .await
+            .map_err(|(error, _)| error)?;
+    }
+
+    let listed = text(&workbook(&["kafka", "topics"]));
+    assert!(
+        listed.contains(&format!("{topic}  partitions 1  messages 2")),
+        "{listed}"
+    );
+    let shown = workbook(&["kafka", "show", &topic]);
+    let said = text(&shown);
+    assert!(shown.status.success(), "{said}");
+    for expected in [
+        "2 message(s); showing 2",
+        "--- partition 0 offset 0",
+        "key:     user-1",
+        "header:  event-id = user-1",
+        r#"body:    {"kind":"user_registered"}"#,
+        "body:    second",
+    ] {
+        assert!(said.contains(expected), "missing {expected:?} in:\n{said}");
+    }
+    let limited = text(&workbook(&["kafka", "show", &topic, "--limit", "1"]));
+    assert!(
+        limited.contains("showing 1") && !limited.contains("body:    second"),
+        "{limited}"
+    );
+    Ok(())
+}
