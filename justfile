@@ -37,18 +37,38 @@ bench *FILTER:
     scripts/with-services cargo bench --workspace -- {{FILTER}}
     cargo run -q -- bench --report
 
-# Mutation testing of chapter 01's service layer: every mutant must be caught by a unit test.
-# Installs cargo-mutants the first time. It mutates the files in place, reusing target/ (minutes
-# instead of a fresh build of a copy), and puts each file back afterwards: do not edit the chapter
-# while it runs. The report is in target/mutants.out.
+# Chapter 01's service layer is tested by its unit tests; chapter 03's propagation and scope
+# endings by their unit tests and the endings tests on real databases; chapter 07's retry and
+# dead-letter decisions by their unit tests and the classification of real database errors (so
+# those two need the services). Installs
+# cargo-mutants the first time. It mutates the files in place, reusing target/ (minutes instead of
+# a fresh build of a copy), and puts each file back afterwards: do not edit the chapters while it
+# runs. Chapter 01's feature `mutants` gives its result types the `Default` a mutant needs (see
+# `User`); `.cargo/mutants.toml` lists what is spared, each with its reason beside the code.
+# Reports are in target/mutants/<chapter>/mutants.out.
+# Mutation testing: every mutant of the decisions the chapters teach must be caught by a test.
 mutants:
     command -v cargo-mutants >/dev/null || cargo install cargo-mutants --locked
-    cargo mutants --in-place --package ch01-layered-service --test-tool nextest --output target \
+    mkdir -p target/mutants/ch01 target/mutants/ch03 target/mutants/ch07
+    cargo mutants --in-place --package ch01-layered-service --test-tool nextest --output target/mutants/ch01 \
+        --features mutants \
         --file chapters/01-layered-service/src/service.rs \
         --file chapters/01-layered-service/src/validation.rs \
         --file chapters/01-layered-service/src/error.rs \
         --file chapters/01-layered-service/src/notify/fan_out.rs \
         -- --lib
+    scripts/with-services cargo mutants --in-place --package ch03-transaction-manager --test-tool nextest \
+        --output target/mutants/ch03 \
+        --file chapters/03-transaction-manager/src/manager/propagation.rs \
+        --file chapters/03-transaction-manager/src/manager/ending.rs \
+        -- -E 'kind(lib) | (binary(it) & test(/^(endings|propagation)::/))'
+    scripts/with-services cargo mutants --in-place --package ch07-message-broker --test-tool nextest \
+        --output target/mutants/ch07 \
+        --file chapters/07-message-broker/src/db_errors.rs \
+        --file chapters/07-message-broker/src/consumer.rs \
+        --file chapters/07-message-broker/src/inbox/mod.rs \
+        --re 'Retry|partition_revoked|receive_error_cause|refuses_for_good|for HandlerError' \
+        -- -E 'kind(lib) | (binary(it) & test(/^db_errors::/))'
 
 # The narrated tours: `just tour`, `just tour harness`, `just tour --real`.
 tour *ARGS:

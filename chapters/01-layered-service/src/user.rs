@@ -43,12 +43,9 @@ pub struct Registration {
 // ANCHOR_END: registration
 
 /// A registered user. Every field has passed validation and is stored in its normal form.
-///
-/// No user is a "default" one, so `Default` exists only in the unit tests' build: there it lets
-/// cargo-mutants replace a use case's body with `Ok(Default::default())`, a mutant the tests
-/// must then catch (without it, that mutant does not compile and proves nothing).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(test, derive(Default))]
+// No user is a default one: `Default` is for mutation testing only (the `mutants` feature).
+#[cfg_attr(feature = "mutants", derive(Default))]
 pub struct User {
     pub id: UserId,
     /// Trimmed and lower-cased.

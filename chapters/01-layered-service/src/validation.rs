@@ -27,6 +27,8 @@ pub const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 8..=15;
 
 /// A registration whose every field passed, in normal form.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// For mutation testing only (the `mutants` feature): see `User`.
+#[cfg_attr(feature = "mutants", derive(Default))]
 pub struct ValidRegistration {
     pub email: String,
     pub first_name: String,

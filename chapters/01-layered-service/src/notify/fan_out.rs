@@ -22,6 +22,14 @@ pub struct Notifications {
     in_flight: TaskTracker,
 }
 
+/// For mutation testing only (the `mutants` feature): see `User`.
+#[cfg(feature = "mutants")]
+impl Default for Notifications {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(1), Metrics::new())
+    }
+}
+
 impl Notifications {
     /// No providers yet; each send gets `deadline` before it is abandoned.
     pub fn new(deadline: Duration, metrics: Metrics) -> Self {
