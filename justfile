@@ -43,8 +43,8 @@ bench *FILTER:
 # those two need the services). Installs
 # cargo-mutants the first time. It mutates the files in place, reusing target/ (minutes instead of
 # a fresh build of a copy), and puts each file back afterwards: do not edit the chapters while it
-# runs. Chapter 01's feature `mutants` gives its result types the `Default` a mutant needs (see
-# `User`); `.cargo/mutants.toml` lists what is spared, each with its reason beside the code.
+# runs. Chapters 01 and 07 have a feature `mutants` that gives their result types the `Default` a
+# mutant needs (see `User`); `.cargo/mutants.toml` lists what is spared, each with its reason beside the code.
 # Reports are in target/mutants/<chapter>/mutants.out.
 # Mutation testing: every mutant of the decisions the chapters teach must be caught by a test.
 mutants:
@@ -63,7 +63,7 @@ mutants:
         --file chapters/03-transaction-manager/src/manager/ending.rs \
         -- -E 'kind(lib) | (binary(it) & test(/^(endings|propagation)::/))'
     scripts/with-services cargo mutants --in-place --package ch07-message-broker --test-tool nextest \
-        --output target/mutants/ch07 \
+        --output target/mutants/ch07 --features mutants \
         --file chapters/07-message-broker/src/db_errors.rs \
         --file chapters/07-message-broker/src/consumer.rs \
         --file chapters/07-message-broker/src/inbox/mod.rs \

@@ -376,6 +376,11 @@ mod tests {
     #[case::poll_interval(rdkafka::types::RDKafkaErrorCode::PollExceeded, "max.poll.interval.ms")]
     #[case::broker_down(rdkafka::types::RDKafkaErrorCode::AllBrokersDown, "the broker is unreachable")]
     #[case::no_topic(rdkafka::types::RDKafkaErrorCode::UnknownTopicOrPartition, "does not exist")]
+    #[case::refused(
+        rdkafka::types::RDKafkaErrorCode::GroupAuthorizationFailed,
+        "refuses this consumer access"
+    )]
+    #[case::other(rdkafka::types::RDKafkaErrorCode::MessageSizeTooLarge, "see `error`")]
     fn a_receive_error_is_named_by_its_librdkafka_code(
         #[case] code: rdkafka::types::RDKafkaErrorCode,
         #[case] said: &str,

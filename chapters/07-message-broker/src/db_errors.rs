@@ -21,8 +21,9 @@ pub fn refuses_for_good(error: &sqlx::Error) -> bool {
     }
     // SQLSTATE class 22 is "data exception" (a value that does not fit or cannot be encoded), 23
     // "integrity constraint violation". PostgreSQL reports SQLSTATE; so does MySQL, for most.
-    if let Some(code) = db.code()
-        && (code.starts_with("22") || code.starts_with("23"))
+    if db
+        .code()
+        .is_some_and(|code| code.starts_with("22") || code.starts_with("23"))
     {
         return true;
     }

@@ -33,6 +33,14 @@ pub enum HandlerError {
     Unavailable(String),
 }
 
+/// For mutation testing only (the `mutants` feature): see [`Processed`].
+#[cfg(feature = "mutants")]
+impl Default for HandlerError {
+    fn default() -> Self {
+        HandlerError::Unavailable(String::new())
+    }
+}
+
 /// A database error is the event's fault only when the database refuses its content for good
 /// (see [`crate::db_errors`]); otherwise it is retried.
 impl From<sqlx::Error> for HandlerError {
@@ -56,7 +64,10 @@ impl From<TxError> for HandlerError {
 
 /// What processing did with an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// No outcome is a default one: `Default` is for mutation testing only (the `mutants` feature).
+#[cfg_attr(feature = "mutants", derive(Default))]
 pub enum Processed {
+    #[cfg_attr(feature = "mutants", default)]
     Applied,
     /// Seen before: nothing changed.
     Duplicate,

@@ -114,3 +114,32 @@ async fn a_connection_that_cannot_be_made_is_not_the_events_fault() {
         .expect_err("nothing listens on port 1");
     assert!(!refuses_for_good(&refused), "{refused}");
 }
+
+/// The manager wraps a database error in `TxError::Database`, saying what it was doing; the
+/// consumer still sees through it: content refused for good is the event's fault (and keeps the
+/// database's message), anything else is retried and says what the manager was doing.
+#[tokio::test]
+async fn a_database_error_from_the_manager_is_classified_like_one_from_sqlx() -> anyhow::Result<()> {
+    use ch03_transaction_manager::TxError;
+    use ch07_message_broker::HandlerError;
+
+    let db = PgDatabase::new(&ch07_message_broker::inbox::migrations::POSTGRES).await?;
+    let refused = error_of(db.pool(), "SELECT 1 / 0").await;
+    let wrapped = TxError::Database {
+        doing: "inserting a welcome",
+        source: refused,
+    };
+    match HandlerError::from(wrapped) {
+        HandlerError::Rejected(reason) => assert!(reason.contains("division by zero"), "{reason}"),
+        other => panic!("content refused for good must be rejected: {other:?}"),
+    }
+    let lost = TxError::Database {
+        doing: "committing",
+        source: sqlx::Error::PoolTimedOut,
+    };
+    match HandlerError::from(lost) {
+        HandlerError::Unavailable(reason) => assert!(reason.contains("committing"), "{reason}"),
+        other => panic!("a pool timeout must be retried: {other:?}"),
+    }
+    Ok(())
+}
