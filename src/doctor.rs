@@ -1,4 +1,5 @@
-//! `workbook doctor`: for each service, where it would come from and whether it answers.
+//! `workbook doctor`: for each service, where it would come from, whether it answers, and (for the
+//! databases) the durability settings it runs with, which decide what a test run costs there.
 //!
 //! The same resolution the tests use (`harness::endpoint`), so what the doctor says is what a test
 //! would get.
@@ -13,11 +14,18 @@ pub async fn run() -> usize {
         println!("  source:  {}", provision::planned_source(kind));
         match harness::endpoint(kind).await {
             Ok(endpoint) => match harness::probe::probe(kind, &endpoint.url).await {
-                Ok(answer) => println!(
-                    "  answers: {answer}\n  from:    {} ({})",
-                    harness::redact::masked(&endpoint.url),
-                    endpoint.origin
-                ),
+                Ok(answer) => {
+                    println!(
+                        "  answers: {answer}\n  from:    {} ({})",
+                        harness::redact::masked(&endpoint.url),
+                        endpoint.origin
+                    );
+                    match harness::probe::durability(kind, &endpoint.url).await {
+                        Ok(Some(settings)) => println!("  runs:    {settings}"),
+                        Ok(None) => {}
+                        Err(error) => println!("  runs:    (could not read its settings: {error})"),
+                    }
+                }
                 Err(error) => {
                     missing += 1;
                     println!("  FAILS:   {error}");

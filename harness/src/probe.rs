@@ -106,3 +106,50 @@ pub async fn wait_ready(kind: ServiceKind, url: &str, limit: Duration) -> Result
         pause = (pause * 2).min(Duration::from_secs(1));
     }
 }
+
+/// The settings that decide what a test run costs on a database server, and what they mean:
+/// `None` for a service without such settings.
+pub async fn durability(kind: ServiceKind, url: &str) -> Result<Option<String>, String> {
+    match kind {
+        ServiceKind::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| e.to_string())?;
+            let mut said = Vec::new();
+            let mut durable = false;
+            for setting in ["fsync", "synchronous_commit", "full_page_writes", "wal_level"] {
+                let value: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SHOW {setting}")))
+                    .fetch_one(&mut conn)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                durable |= setting != "wal_level" && value != "off";
+                said.push(format!("{setting}={value}"));
+            }
+            let _ = conn.close().await;
+            Ok(Some(format!("{} ({})", said.join(" "), cost(durable))))
+        }
+        ServiceKind::MySql => {
+            let mut conn = sqlx::MySqlConnection::connect(url).await.map_err(|e| e.to_string())?;
+            let (flush, doublewrite): (i64, i64) = sqlx::query_as(
+                "SELECT CAST(@@innodb_flush_log_at_trx_commit AS SIGNED), CAST(@@innodb_doublewrite AS SIGNED)",
+            )
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+            let _ = conn.close().await;
+            Ok(Some(format!(
+                "innodb_flush_log_at_trx_commit={flush} innodb_doublewrite={doublewrite} ({})",
+                cost(flush == 1 || doublewrite != 0)
+            )))
+        }
+        ServiceKind::Redis | ServiceKind::Kafka => Ok(None),
+    }
+}
+
+/// What durability costs a test run, in words.
+fn cost(durable: bool) -> &'static str {
+    if durable {
+        "durable: every commit and every dropped database waits for the disk, which a test run pays \
+         for each database it makes; `scripts/local-services up` starts servers tuned for tests"
+    } else {
+        "tuned for tests: commits and drops do not wait for the disk; a crash can lose recent commits"
+    }
+}
