@@ -70,6 +70,17 @@ mutants:
         --re 'Retry|partition_revoked|receive_error_cause|refuses_for_good|for HandlerError' \
         -- -E 'kind(lib) | (binary(it) & test(/^db_errors::/))'
 
+# Installs cargo-llvm-cov the first time. Builds the workspace instrumented (a build of its own,
+# in target/llvm-cov-target), runs the nextest part of `just test` under it, against the real
+# services, and writes docs/src/coverage.md; fails if a chapter library or the harness is below
+# the floor. Code only a tour runs counts: the tours run under the CLI tests.
+# Line and region coverage of the tests, per crate.
+coverage:
+    command -v cargo-llvm-cov >/dev/null || { rustup component add llvm-tools-preview && cargo install cargo-llvm-cov --locked; }
+    scripts/with-services cargo llvm-cov nextest --workspace --lib --bins --tests --no-fail-fast \
+        --json --summary-only --output-path target/coverage.json
+    cargo run -q -- coverage --report
+
 # The narrated tours: `just tour`, `just tour harness`, `just tour --real`.
 tour *ARGS:
     cargo run -q -- tour {{ARGS}}

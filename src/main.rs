@@ -5,6 +5,7 @@
 
 mod bench_report;
 mod chapters;
+mod coverage_report;
 mod doctor;
 mod kafka;
 mod test_status;
@@ -48,6 +49,13 @@ enum Command {
     Kafka {
         #[command(subcommand)]
         look: KafkaLook,
+    },
+    /// Coverage results.
+    Coverage {
+        /// Writes docs/src/coverage.md from target/coverage.json (`just coverage`), and fails if a
+        /// chapter library or the harness is below the floor.
+        #[arg(long)]
+        report: bool,
     },
     /// Benchmark results.
     Bench {
@@ -113,6 +121,7 @@ async fn run() -> anyhow::Result<()> {
             KafkaLook::Topics => kafka::topics().await,
             KafkaLook::Show { topic, limit } => kafka::show(topic, limit).await,
         },
+        Command::Coverage { report } => coverage(report),
         Command::Bench { report } => bench(report),
     }
 }
@@ -159,6 +168,29 @@ async fn tour(which: Option<&str>, services: Services) -> anyhow::Result<()> {
     let mut narrator = Narrator::to_stdout();
     for tour in chosen {
         tour(services, &mut narrator).await?;
+    }
+    Ok(())
+}
+
+fn coverage(report: bool) -> anyhow::Result<()> {
+    if !report {
+        bail!("`just coverage` measures; `workbook coverage --report` writes its table");
+    }
+    let root = workspace_root();
+    let json_path = root.join("target/coverage.json");
+    let json = std::fs::read_to_string(&json_path)
+        .map_err(|error| anyhow::anyhow!("reading {}: {error}; run `just coverage` first", json_path.display()))?;
+    let crates = coverage_report::per_crate(&root, &json)?;
+    let path = root.join("docs/src/coverage.md");
+    std::fs::write(&path, coverage_report::render(&crates, "just coverage"))?;
+    println!("wrote {} ({} crates)", path.display(), crates.len());
+    let below = coverage_report::below_floor(&crates);
+    if !below.is_empty() {
+        bail!(
+            "below the floor of {}% of lines: {}",
+            coverage_report::FLOOR,
+            below.join(", ")
+        );
     }
     Ok(())
 }
