@@ -138,7 +138,7 @@ mod tests {
         {"filename": "/w/chapters/02-repository/tests/it/main.rs", "summary": {"lines": {"count": 10, "covered": 0}, "regions": {"count": 5, "covered": 0}}},
         {"filename": "/w/harness/src/lib.rs", "summary": {"lines": {"count": 10, "covered": 5}, "regions": {"count": 4, "covered": 2}}},
         {"filename": "/w/src/main.rs", "summary": {"lines": {"count": 10, "covered": 1}, "regions": {"count": 4, "covered": 1}}},
-        {"filename": "/home/.cargo/registry/src/sqlx/lib.rs", "summary": {"lines": {"count": 10, "covered": 1}, "regions": {"count": 4, "covered": 1}}}
+        {"filename": "/elsewhere/registry/sqlx/lib.rs", "summary": {"lines": {"count": 10, "covered": 1}, "regions": {"count": 4, "covered": 1}}}
     ]}]}"#;
 
     #[test]

@@ -57,7 +57,6 @@ async fn alternating<DB: Workload>(
     tm: &SqlManager<DB>,
     timings: &Timings,
 ) -> Duration {
-    let mut took = [Duration::ZERO; 2];
     let mut these: [Vec<Duration>; 2] = Default::default();
     for iteration in 0..iters {
         let by_hand_first = iteration % 2 == 0;
@@ -70,19 +69,18 @@ async fn alternating<DB: Workload>(
                 managed(tm).await;
                 1
             };
-            let elapsed = started.elapsed();
-            took[which] += elapsed;
-            these[which].push(elapsed);
+            these[which].push(started.elapsed());
         }
     }
+    let reported: Duration = match side {
+        Side::ByHand => these[0].iter().sum(),
+        Side::Manager => these[1].iter().sum(),
+    };
     let mut timings = timings.borrow_mut();
     for (all, these) in timings.iter_mut().zip(these) {
         all.extend(these);
     }
-    match side {
-        Side::ByHand => took[0],
-        Side::Manager => took[1],
-    }
+    reported
 }
 
 /// The two bench functions of one group, by hand on `by_hand` and through the manager on

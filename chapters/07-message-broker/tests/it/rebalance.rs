@@ -15,7 +15,7 @@ use sqlx::Postgres;
 use tokio::sync::Notify;
 
 use crate::consumers::welcomed;
-use crate::support::{Consuming, consumer, publisher};
+use crate::support::{Consuming, consumer, consumer_with, publisher};
 
 /// How long a consumer may go without polling before librdkafka takes it out of its group. The
 /// smallest librdkafka accepts beside the harness's `session.timeout.ms` of 6 s.
@@ -54,15 +54,7 @@ async fn a_partition_revoked_mid_processing_loses_nothing_applies_once_and_stops
     };
     let mut slow_config = kafka.consumer_config("welcome");
     slow_config.set("max.poll.interval.ms", MAX_POLL_INTERVAL.as_millis().to_string());
-    let slow = ch07_message_broker::EventConsumer::new(
-        slow_config,
-        &topic,
-        format!("{topic}.dead-letter"),
-        crate::support::quick_retry(
-            ch07_message_broker::Inbox::new(consuming.tm.clone(), "welcome", slow),
-            3,
-        ),
-    )?;
+    let slow = consumer_with(slow_config, &topic, "welcome", &consuming.tm, slow)?;
 
     let slow_outcome = slow
         .run_during(async {
@@ -104,14 +96,16 @@ async fn a_partition_revoked_mid_processing_loses_nothing_applies_once_and_stops
 }
 
 /// An offset that cannot be stored for another reason is still an error: here, of a partition the
-/// consumer knows nothing of (before its first poll it has no metadata for the topic).
+/// topic does not have.
 #[tokio::test]
 async fn an_offset_refused_for_another_reason_is_an_error() -> anyhow::Result<()> {
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 1).await?;
     let consuming = Consuming::postgres().await?;
     let fresh = consumer(&kafka, &topic, "welcome", &consuming.tm, Welcome)?;
-    let error = fresh.store_offset(&topic, 0, 0).expect_err("no metadata yet");
+    let error = fresh
+        .store_offset(&topic, 99, 0)
+        .expect_err("the topic has one partition");
     assert!(error.to_string().contains("Unknown partition"), "{error}");
     assert_eq!(fresh.counters().revoked.load(Ordering::Relaxed), 0);
     Ok(())

@@ -166,9 +166,20 @@ pub fn consumer<DB: InboxDb, E: Effect<DB>>(
     tm: &SqlManager<DB>,
     effect: E,
 ) -> anyhow::Result<EventConsumer<Retry<Inbox<DB, E>>>> {
+    consumer_with(scope.consumer_config(group), topic, group, tm, effect)
+}
+
+/// The same, with a client configuration of the test's own (`config` must name `scope.group(group)`).
+pub fn consumer_with<DB: InboxDb, E: Effect<DB>>(
+    config: ClientConfig,
+    topic: &str,
+    group: &str,
+    tm: &SqlManager<DB>,
+    effect: E,
+) -> anyhow::Result<EventConsumer<Retry<Inbox<DB, E>>>> {
     let inbox = Inbox::new(tm.clone(), group, effect);
     Ok(EventConsumer::new(
-        scope.consumer_config(group),
+        config,
         topic,
         format!("{topic}.dead-letter"),
         quick_retry(inbox, 3),
