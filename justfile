@@ -13,8 +13,12 @@ default:
 test:
     scripts/with-services just _test-all
 
+# Every test process appends where its databases came from to target/handouts.log (see
+# harness::pool); the count is printed once the tests are done.
 _test-all:
-    cargo nextest run --workspace --lib --bins --tests --no-fail-fast
+    mkdir -p target && rm -f target/handouts.log
+    WORKBOOK_HANDOUT_LOG="$PWD/target/handouts.log" cargo nextest run --workspace --lib --bins --tests --no-fail-fast
+    cargo run -q -- handouts
     cargo test --workspace --doc
     cargo test --workspace --bench '*'
     just _each-provider-off 'nextest run --lib'

@@ -57,6 +57,9 @@ enum Command {
         #[arg(long)]
         report: bool,
     },
+    /// Where the test databases of the last `just test` came from: the pool, or made while a
+    /// test waited (read from target/handouts.log).
+    Handouts,
     /// Benchmark results.
     Bench {
         /// Writes docs/src/benchmarks.md from criterion's latest results.
@@ -122,6 +125,7 @@ async fn run() -> anyhow::Result<()> {
             KafkaLook::Show { topic, limit } => kafka::show(topic, limit).await,
         },
         Command::Coverage { report } => coverage(report),
+        Command::Handouts => handouts(),
         Command::Bench { report } => bench(report),
     }
 }
@@ -192,6 +196,14 @@ fn coverage(report: bool) -> anyhow::Result<()> {
             below.join(", ")
         );
     }
+    Ok(())
+}
+
+fn handouts() -> anyhow::Result<()> {
+    let path = workspace_root().join("target/handouts.log");
+    let log = std::fs::read_to_string(&path)
+        .map_err(|error| anyhow::anyhow!("reading {}: {error}; `just test` writes it", path.display()))?;
+    print!("{}", harness::pool::HandoutCounts::from_log(&log));
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! A database of a test's own, on PostgreSQL or MySQL/MariaDB, with its schema in place.
 //!
 //! [`TestDatabase::new`] registers this process as a live owner on the server (see
-//! [`crate::owner`]), makes a name no other test uses, and has the server create the database (a
-//! template clone on PostgreSQL, migrations replayed on MySQL). The database is dropped when the
-//! handle is dropped, also while a test panics. A process killed before that leaves it behind, and
+//! [`crate::owner`]), makes a name no other test uses, and has the server create the database (on
+//! PostgreSQL a ready clone from [`crate::pool`], or a clone made now; migrations replayed on
+//! MySQL). The database is taken out of use when the handle is dropped, also while a test
+//! panics (see [`Server::retire`]). A process killed before that leaves it behind, and
 //! the next run sweeps it.
 
 use std::time::Duration;
@@ -13,6 +14,7 @@ use sqlx::pool::PoolOptions;
 use sqlx::{Connection, MySql, Pool, Postgres};
 
 use crate::error::Context;
+use crate::pool::{self, Handout};
 use crate::server::Server;
 use crate::{Endpoint, HarnessError, background, names, owner, provision};
 
@@ -28,6 +30,7 @@ pub struct TestDatabase<S: Server> {
     admin_url: String,
     pool: Pool<S>,
     endpoint: Endpoint,
+    handout: Handout,
 }
 
 impl<S: Server> TestDatabase<S> {
@@ -43,7 +46,7 @@ impl<S: Server> TestDatabase<S> {
         // Registered first: a sweep by another process must never see our name without a live owner.
         owner::register::<S>(&admin_url).await?;
         let name = names::unique();
-        S::create(&admin_url, &name, migrator).await?;
+        let handout = S::create(&admin_url, &name, migrator).await?;
         let url = with_database(&admin_url, &name)?;
         let pool = PoolOptions::<S>::new()
             .max_connections(10)
@@ -58,13 +61,15 @@ impl<S: Server> TestDatabase<S> {
                 return Err(error);
             }
         };
-        tracing::debug!(%name, origin = %endpoint.origin, "test database ready");
+        tracing::debug!(%name, origin = %endpoint.origin, handout = handout.as_str(), "test database ready");
+        pool::record(S::KIND, handout);
         Ok(Self {
             name,
             url,
             admin_url,
             pool,
             endpoint,
+            handout,
         })
     }
 
@@ -87,21 +92,32 @@ impl<S: Server> TestDatabase<S> {
     pub fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
+
+    /// Where this database came from: the pool, a clone made while the test waited, or
+    /// migrations replayed.
+    pub fn handout(&self) -> Handout {
+        self.handout
+    }
 }
 
 impl<S: Server> Drop for TestDatabase<S> {
     fn drop(&mut self) {
-        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
-        let dropped = background::block_on_with_limit(Duration::from_secs(15), async move {
-            drop_by_name::<S>(&admin_url, &name).await
+        let (admin_url, name, pool) = (self.admin_url.clone(), self.name.clone(), self.pool.clone());
+        let retired = background::block_on_with_limit(Duration::from_secs(15), async move {
+            // The test's idle sessions first, and its busy ones if they come back soon: a database
+            // still in use can only be dropped by force (see `Server::retire`).
+            let _ = tokio::time::timeout(Duration::from_millis(500), pool.close()).await;
+            S::retire(&admin_url, &name).await
         });
-        if !matches!(dropped, Some(Ok(()))) {
+        if !matches!(retired, Some(Ok(()))) {
             // Not fatal: the next test process sweeps it, because this process's lock will be free.
             eprintln!(
-                "harness: could not drop test database {} ({dropped:?}); the next run sweeps it",
+                "harness: could not drop test database {} ({retired:?}); the next run sweeps it",
                 self.name
             );
         }
+        // A top-up this handout started must not be cut off by the process ending.
+        pool::settle();
     }
 }
 
@@ -114,8 +130,11 @@ pub(crate) async fn connect<S: Server>(url: &str) -> Result<S::Connection, Harne
 
 /// Drops a database by name, even while clients are connected.
 pub async fn drop_by_name<S: Server>(admin_url: &str, name: &str) -> Result<(), HarnessError> {
-    let mut admin = connect::<S>(admin_url).await?;
-    S::drop_database(&mut admin, name).await
+    let name = name.to_owned();
+    crate::admin::run::<S, _, _>(admin_url, move |admin| {
+        Box::pin(async move { S::drop_database(admin, &name).await })
+    })
+    .await
 }
 
 /// `url` pointing at another database on the same server.

@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+mod admin;
 pub mod background;
 mod containers;
 pub mod count;
@@ -33,6 +34,7 @@ mod mysql;
 mod names;
 pub mod narrator;
 pub mod owner;
+pub mod pool;
 pub mod postgres;
 pub mod probe;
 pub mod provision;

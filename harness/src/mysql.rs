@@ -12,13 +12,14 @@ use sqlx::{AssertSqlSafe, Connection, MySql, MySqlConnection};
 
 use crate::database::{connect, with_database};
 use crate::error::Context;
+use crate::pool::Handout;
 use crate::server::Server;
 use crate::{HarnessError, ServiceKind, migrations, names};
 
 impl Server for MySql {
     const KIND: ServiceKind = ServiceKind::MySql;
 
-    async fn create(admin_url: &str, name: &str, migrator: &Migrator) -> Result<(), HarnessError> {
+    async fn create(admin_url: &str, name: &str, migrator: &Migrator) -> Result<Handout, HarnessError> {
         let name = names::safe_identifier(name)?;
         let mut admin = connect::<MySql>(admin_url).await?;
         sqlx::query(AssertSqlSafe(format!(
@@ -33,7 +34,11 @@ impl Server for MySql {
             let _ = MySql::drop_database(&mut admin, name).await;
         }
         let _ = admin.close().await;
-        migrated
+        migrated.map(|()| Handout::Migrate)
+    }
+
+    async fn retire(admin_url: &str, name: &str) -> Result<(), HarnessError> {
+        crate::database::drop_by_name::<MySql>(admin_url, name).await
     }
 
     async fn drop_database(admin: &mut MySqlConnection, name: &str) -> Result<(), HarnessError> {

@@ -10,6 +10,9 @@
 //! halfway never leaves a template that looks finished. Templates refuse connections: a connection
 //! to a template would make every clone fail with "source database is being accessed by other users".
 //!
+//! A test does not wait for its clone either: [`crate::pool`] keeps clones ready, made before they
+//! were asked for.
+//!
 //! A live test process holds an advisory lock named after its owner id (see [`crate::owner`]).
 
 use sqlx::migrate::Migrator;
@@ -17,8 +20,9 @@ use sqlx::{AssertSqlSafe, Connection, PgConnection, Postgres};
 
 use crate::database::{connect, with_database};
 use crate::error::Context;
+use crate::pool::{self, Handout};
 use crate::server::Server;
-use crate::{HarnessError, ServiceKind, migrations, names, owner};
+use crate::{HarnessError, ServiceKind, admin, migrations, names, owner};
 
 /// The first key of the advisory lock that guards a template's build ("tpl" in ASCII).
 const TEMPLATE_LOCK_SPACE: i32 = 0x0074_706c;
@@ -29,10 +33,46 @@ const OWNER_LOCK_SPACE: i32 = 0x0077_6274;
 impl Server for Postgres {
     const KIND: ServiceKind = ServiceKind::Postgres;
 
-    async fn create(admin_url: &str, name: &str, migrator: &Migrator) -> Result<(), HarnessError> {
-        let template = ensure_template(admin_url, migrator).await?;
+    /// A ready database from the template's pool, or a clone made now when the pool is empty;
+    /// either way the pool is topped up in the background while the test runs.
+    async fn create(admin_url: &str, name: &str, migrator: &Migrator) -> Result<Handout, HarnessError> {
         let name = names::safe_identifier(name)?;
-        execute(admin_url, format!("CREATE DATABASE {name} TEMPLATE {template}")).await
+        let template = template_name(migrator);
+        let handout = match hand_out(admin_url, &template, name).await? {
+            Some(handout) => handout,
+            // The first test of these migrations on this server builds their template.
+            None => {
+                ensure_template(admin_url, migrator).await?;
+                hand_out(admin_url, &template, name)
+                    .await?
+                    .ok_or_else(|| HarnessError::Other(format!("{template} was dropped while in use")))?
+            }
+        };
+        pool::refill_in_background(admin_url, &template);
+        Ok(handout)
+    }
+
+    /// Renamed out of the way at once (0.2 ms), and dropped in the background by
+    /// [`pool::drop_retired_in_background`]. A rename needs the database to have no sessions: when
+    /// a client of the test's own is still connected, it is dropped by force, now.
+    async fn retire(admin_url: &str, name: &str) -> Result<(), HarnessError> {
+        let name = names::safe_identifier(name)?.to_owned();
+        let retired = pool::retired_name(&name);
+        let statement = format!("ALTER DATABASE {name} RENAME TO {retired}");
+        let renamed = admin::run::<Postgres, _, _>(admin_url, move |admin| {
+            Box::pin(async move {
+                run_statement(admin, statement).await?;
+                Ok(())
+            })
+        })
+        .await;
+        match renamed {
+            Ok(()) => {
+                pool::drop_retired_in_background(admin_url);
+                Ok(())
+            }
+            Err(_) => drop_by_name(admin_url, &name).await,
+        }
     }
 
     /// `WITH (FORCE)` (PostgreSQL 13 and later) ends the sessions still connected.
@@ -87,18 +127,51 @@ impl Server for Postgres {
 /// Runs one administrative statement on a connection of its own.
 async fn execute(admin_url: &str, statement: String) -> Result<(), HarnessError> {
     let mut admin = connect::<Postgres>(admin_url).await?;
-    sqlx::query(AssertSqlSafe(statement.clone()))
-        .execute(&mut admin)
-        .await
-        .context(|| statement)?;
+    run_statement(&mut admin, statement).await?;
     let _ = admin.close().await;
     Ok(())
+}
+
+/// Runs one administrative statement (made of names checked by `names::safe_identifier`), and
+/// names it in the error.
+pub(crate) async fn run_statement(admin: &mut PgConnection, statement: String) -> Result<(), HarnessError> {
+    sqlx::query(AssertSqlSafe(statement.clone()))
+        .execute(admin)
+        .await
+        .context(|| statement)?;
+    Ok(())
+}
+
+/// The name of `migrator`'s template: `wbtpl_` and the migrations' key.
+fn template_name(migrator: &Migrator) -> String {
+    format!("wbtpl_{}", migrations::key(migrator))
+}
+
+/// On an administrative session: `name` made from a ready database of `template`'s pool, or else
+/// cloned now. `None` when the template is not built yet.
+async fn hand_out(admin_url: &str, template: &str, name: &str) -> Result<Option<Handout>, HarnessError> {
+    let (template, name) = (template.to_owned(), name.to_owned());
+    admin::run::<Postgres, _, _>(admin_url, move |admin| {
+        Box::pin(async move {
+            // A ready database proves the template exists; only without one is that asked.
+            if let Some(handout) = pool::claim(admin, &template, &name).await? {
+                return Ok(Some(handout));
+            }
+            if !database_exists(admin, &template).await? {
+                return Ok(None);
+            }
+            let statement = format!("CREATE DATABASE {name} TEMPLATE {template}");
+            run_statement(&mut *admin, statement).await?;
+            Ok(Some(Handout::Clone))
+        })
+    })
+    .await
 }
 
 /// The template database for `migrator`, built now if no process has built it yet.
 pub async fn ensure_template(admin_url: &str, migrator: &Migrator) -> Result<String, HarnessError> {
     let key = migrations::key(migrator);
-    let template = format!("wbtpl_{key}");
+    let template = template_name(migrator);
     let mut admin = connect::<Postgres>(admin_url).await?;
     if database_exists(&mut admin, &template).await? {
         return Ok(template);
@@ -150,10 +223,7 @@ async fn build_template_unless_present(
         format!("ALTER DATABASE {building} RENAME TO {template}"),
         format!("ALTER DATABASE {template} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false"),
     ] {
-        sqlx::query(AssertSqlSafe(statement.clone()))
-            .execute(&mut *admin)
-            .await
-            .context(|| statement)?;
+        run_statement(&mut *admin, statement).await?;
     }
     tracing::info!(%template, "built a template database");
     Ok(())

@@ -4,11 +4,13 @@
 //! - `provision`: every service resolves and answers; a missing one fails with a useful message;
 //! - `isolation`: tests writing the same names at the same time never see each other's data;
 //! - `cleanup`: what a test made is gone after it, also after a panic or a crash;
+//! - `pool`: ready databases handed out at once, never twice, also with a holder killed;
 //! - `faults`: cut, restore, latency and blackhole, observed on PostgreSQL, Redis and Kafka.
 
 mod broker;
 mod cleanup;
 mod faults;
 mod isolation;
+mod pool;
 mod provision;
 mod support;

@@ -45,28 +45,34 @@ impl Visit for Statement {
     fn record_debug(&mut self, _: &Field, _: &dyn std::fmt::Debug) {}
 }
 
-/// The statements `work` sends, on this thread. (SQLite's driver runs statements on a worker
-/// thread of its own, outside this subscriber, so this is counted on PostgreSQL; the manager's
-/// code is the same for every database.)
-async fn sent(work: impl Future<Output = ()>) -> Vec<String> {
-    let statements = Statements::default();
-    let subscriber = tracing_subscriber::registry().with(statements.clone());
-    let guard = tracing::subscriber::set_default(subscriber);
-    work.await;
-    drop(guard);
-    statements.0.lock().expect("not poisoned").clone()
+impl Statements {
+    /// The statements `work` sends, on this thread. (SQLite's driver runs statements on a worker
+    /// thread of its own, outside this subscriber, so this is counted on PostgreSQL; the manager's
+    /// code is the same for every database.)
+    async fn sent_by(&self, work: impl Future<Output = ()>) -> Vec<String> {
+        self.0.lock().expect("not poisoned").clear();
+        work.await;
+        std::mem::take(&mut *self.0.lock().expect("not poisoned"))
+    }
 }
 
 #[tokio::test]
 async fn the_manager_sends_the_statements_of_the_hand_written_transaction_on_postgres() -> anyhow::Result<()> {
+    // Installed before anything logs, on any thread. tracing caches per call site whether anyone
+    // listens; a call site first reached on another thread (the harness's background runtime runs
+    // sqlx queries too) while a subscriber is being installed here can be cached as unheard, and
+    // this test would then count nothing. Installed first, every call site is registered after it.
+    let statements = Statements::default();
+    let _listening = tracing::subscriber::set_default(tracing_subscriber::registry().with(statements.clone()));
+
     let db = PgDatabase::new(&POSTGRES).await?;
     let tm = SqlManager::new(db.pool().clone());
     // Once each first, so that connecting and preparing are not counted.
     raw(db.pool()).await;
     managed(&tm).await;
 
-    let by_hand = sent(raw(db.pool())).await;
-    let through_the_manager = sent(managed(&tm)).await;
+    let by_hand = statements.sent_by(raw(db.pool())).await;
+    let through_the_manager = statements.sent_by(managed(&tm)).await;
     assert_eq!(by_hand.len(), 3, "INSERT, UPDATE, COMMIT: {by_hand:#?}");
     assert_eq!(through_the_manager, by_hand);
     Ok(())
