@@ -19,6 +19,7 @@ _test-all:
     mkdir -p target && rm -f target/handouts.log
     WORKBOOK_HANDOUT_LOG="$PWD/target/handouts.log" cargo nextest run --workspace --lib --bins --tests --no-fail-fast
     cargo run -q -- handouts
+    cargo run -q -- exercises --verify
     cargo test --workspace --doc
     cargo test --workspace --bench '*'
     just _each-provider-off 'nextest run --lib'
@@ -77,12 +78,14 @@ mutants:
 # Installs cargo-llvm-cov the first time. Builds the workspace instrumented (a build of its own,
 # in target/llvm-cov-target), runs the nextest part of `just test` under it, against the real
 # services, and writes docs/src/coverage.md; fails if a chapter library or the harness is below
-# the floor. Code only a tour runs counts: the tours run under the CLI tests.
+# the floor. Code only a tour runs counts: the tours run under the CLI tests. target/lcov.info
+# has the lines, for an editor or `genhtml`.
 # Line and region coverage of the tests, per crate.
 coverage:
     command -v cargo-llvm-cov >/dev/null || { rustup component add llvm-tools-preview && cargo install cargo-llvm-cov --locked; }
-    scripts/with-services cargo llvm-cov nextest --workspace --lib --bins --tests --no-fail-fast \
-        --json --summary-only --output-path target/coverage.json
+    scripts/with-services cargo llvm-cov nextest --no-report --workspace --lib --bins --tests --no-fail-fast
+    cargo llvm-cov report --workspace --json --summary-only --output-path target/coverage.json
+    cargo llvm-cov report --workspace --lcov --output-path target/lcov.info
     cargo run -q -- coverage --report
 
 # The narrated tours: `just tour`, `just tour harness`, `just tour --real`.

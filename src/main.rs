@@ -7,7 +7,9 @@ mod bench_report;
 mod chapters;
 mod coverage_report;
 mod doctor;
+mod exercises;
 mod kafka;
+mod learn;
 mod test_status;
 
 use std::io::IsTerminal;
@@ -60,6 +62,31 @@ enum Command {
     /// Where the test databases of the last `just test` came from: the pool, or made while a
     /// test waited (read from target/handouts.log).
     Handouts,
+    /// The exercises, per chapter, with what you have done.
+    #[command(visible_alias = "ex")]
+    Exercises {
+        /// Checks every exercise both ways instead (what `just test` does): as shipped its checks
+        /// fail, with its reference solution they pass.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Shows the first exercise you have not done yet, and checks it.
+    Next,
+    /// Checks an exercise on the real services.
+    Check { name: String },
+    /// The next hint for an exercise.
+    Hint { name: String },
+    /// Puts an exercise's file back as it was shipped.
+    Reset { name: String },
+    /// The reference solution of an exercise you have done.
+    Solution {
+        name: String,
+        /// Show it before the exercise passes.
+        #[arg(long)]
+        give_up: bool,
+    },
+    /// Checks the current exercise each time its file is saved, and moves on when it passes.
+    Watch,
     /// Benchmark results.
     Bench {
         /// Writes docs/src/benchmarks.md from criterion's latest results.
@@ -126,12 +153,27 @@ async fn run() -> anyhow::Result<()> {
         },
         Command::Coverage { report } => coverage(report),
         Command::Handouts => handouts(),
+        Command::Exercises { verify } => {
+            if verify {
+                verify_exercises()
+            } else {
+                learn::list(&workspace_root())
+            }
+        }
+        Command::Next => learn::next(&workspace_root()),
+        Command::Check { name } => learn::check(&workspace_root(), &name),
+        Command::Hint { name } => learn::hint(&workspace_root(), &name),
+        Command::Reset { name } => learn::reset(&workspace_root(), &name),
+        Command::Solution { name, give_up } => learn::solution(&workspace_root(), &name, give_up),
+        Command::Watch => learn::watch(&workspace_root()),
         Command::Bench { report } => bench(report),
     }
 }
 
+/// The workspace the commands work on: this checkout, or `WORKBOOK_ROOT` (a scratch copy, as the
+/// runner's own end-to-end test uses).
 fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("WORKBOOK_ROOT").map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 fn list() -> anyhow::Result<()> {
@@ -196,6 +238,15 @@ fn coverage(report: bool) -> anyhow::Result<()> {
             below.join(", ")
         );
     }
+    Ok(())
+}
+
+fn verify_exercises() -> anyhow::Result<()> {
+    let problems = exercises::verify(&workspace_root())?;
+    if !problems.is_empty() {
+        bail!("exercises that do not hold both ways:\n  {}", problems.join("\n  "));
+    }
+    println!("every exercise fails its checks as shipped and passes them with its solution");
     Ok(())
 }
 

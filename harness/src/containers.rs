@@ -17,7 +17,7 @@ use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, Image, ImageExt, ReuseDirective, TestcontainersError};
 use testcontainers_modules::{kafka::apache, mariadb::Mariadb, postgres::Postgres, redis::Redis};
 
-use crate::ServiceKind;
+use crate::{Endpoint, HarnessError, Origin, ServiceKind, probe};
 
 /// A container that is up, with the URL to reach it.
 pub(crate) struct Started {
@@ -129,6 +129,57 @@ async fn address_of<I: Image>(container: &ContainerAsync<I>, port: u16) -> Resul
     };
     Ok((host, port))
 }
+
+/// A dedicated Kafka broker in Docker (see [`start_kafka_advertising`]), for a machine without
+/// tansu: its address, the handle that keeps it, and where it came from.
+pub(crate) async fn dedicated_kafka(
+    proxy_address: std::net::SocketAddr,
+) -> Result<(String, Box<dyn Any + Send>, Origin), HarnessError> {
+    match start_kafka_advertising(proxy_address).await {
+        Ok((address, container)) => Ok((
+            address,
+            container,
+            Origin::Container {
+                image: "apache/kafka-native".into(),
+                name: "dedicated".into(),
+            },
+        )),
+        Err(StartError::NoDocker(why) | StartError::Failed(why)) => Err(HarnessError::Other(format!(
+            "a dedicated Kafka broker needs tansu or a Docker engine, and neither is here.\n  \
+             - tansu: not found in $WORKBOOK_TANSU, on PATH or in ~/.cargo/bin; `scripts/local-services up` \
+             installs it (cargo install tansu --locked --features dynostore);\n  \
+             - Docker: {why}"
+        ))),
+    }
+}
+
+/// The service as a container, when a Docker engine answers: the provisioning's second way (see
+/// [`crate::provision`]). On failure, one line per way tried, after `tried_env`.
+pub(crate) async fn endpoint(kind: ServiceKind, tried_env: String) -> Result<Endpoint, String> {
+    match start(kind).await {
+        Ok(started) => match probe::wait_ready(kind, &started.url, CONTAINER_READY_LIMIT).await {
+            Ok(_version) => Ok(Endpoint {
+                kind,
+                url: started.url,
+                origin: Origin::Container {
+                    image: started.image,
+                    name: started.name,
+                },
+            }),
+            Err(error) => Err(format!(
+                "{tried_env}\n  - the container {} started but: {error}",
+                started.name
+            )),
+        },
+        Err(StartError::NoDocker(why)) => Err(format!("{tried_env}\n  - no Docker engine answered ({why}).")),
+        Err(StartError::Failed(why)) => Err(format!(
+            "{tried_env}\n  - Docker answered, but the container did not start: {why}"
+        )),
+    }
+}
+
+/// How long a container gets: the first start may initialise a database.
+const CONTAINER_READY_LIMIT: std::time::Duration = std::time::Duration::from_secs(90);
 
 /// A Kafka broker in Docker that advertises `advertised` (a fault proxy's address) instead of its
 /// own, so that every client connection, including those made after reading metadata, goes

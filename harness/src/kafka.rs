@@ -12,6 +12,7 @@
 //! cuts the client off.
 
 use std::any::Any;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Mutex;
@@ -173,24 +174,7 @@ impl DedicatedKafka {
                     },
                 )
             }
-            None => match containers::start_kafka_advertising(proxy_address).await {
-                Ok((address, container)) => (
-                    address,
-                    container,
-                    Origin::Container {
-                        image: "apache/kafka-native".into(),
-                        name: "dedicated".into(),
-                    },
-                ),
-                Err(containers::StartError::NoDocker(why) | containers::StartError::Failed(why)) => {
-                    return Err(HarnessError::Other(format!(
-                        "a dedicated Kafka broker needs tansu or a Docker engine, and neither is here.\n  \
-                         - tansu: not found in $WORKBOOK_TANSU, on PATH or in ~/.cargo/bin; `scripts/local-services up` \
-                         installs it (cargo install tansu --locked --features dynostore);\n  \
-                         - Docker: {why}"
-                    )));
-                }
-            },
+            None => containers::dedicated_kafka(proxy_address).await?,
         };
         let proxy = FaultProxy::serve(listener, upstream)?;
         let endpoint = Endpoint {
@@ -231,23 +215,29 @@ impl DedicatedKafka {
 
 /// Where tansu is: `$WORKBOOK_TANSU`, then `PATH`, then cargo's install directory.
 pub fn tansu_binary() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("WORKBOOK_TANSU").map(PathBuf::from) {
-        return path.is_file().then_some(path);
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    find_tansu(std::env::var_os("WORKBOOK_TANSU"), std::env::var_os("PATH"), cargo_home)
+}
+
+/// [`tansu_binary`]'s search, given the environment's values: an explicit path is the answer
+/// (if it is not a file, there is no tansu: a typo must not fall back to another one).
+fn find_tansu(explicit: Option<OsString>, path: Option<OsString>, cargo_home: Option<PathBuf>) -> Option<PathBuf> {
+    if let Some(explicit) = explicit.map(PathBuf::from) {
+        return explicit.is_file().then_some(explicit);
     }
-    let on_path = std::env::var_os("PATH")
+    let on_path = path
         .map(|paths| {
             std::env::split_paths(&paths)
                 .map(|dir| dir.join("tansu"))
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
     on_path
         .into_iter()
         .chain(cargo_home.map(|home| home.join("bin").join("tansu")))
-        .find(|path| path.is_file())
+        .find(|candidate| candidate.is_file())
 }
 
 /// A tansu broker process, killed when dropped.
@@ -310,4 +300,45 @@ async fn free_port() -> Result<u16, HarnessError> {
         .await
         .context(|| "finding a free port".into())?;
     Ok(listener.local_addr().context(|| "finding a free port".into())?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tansu_is_looked_for_where_it_was_said_then_on_path_then_where_cargo_installs() {
+        let root = std::env::temp_dir().join(format!("tansu-lookup-{}", std::process::id()));
+        let (on_path, cargo_home, elsewhere) = (root.join("path"), root.join("cargo"), root.join("elsewhere"));
+        for dir in [on_path.clone(), cargo_home.join("bin"), elsewhere.clone()] {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("tansu"), "").unwrap();
+        }
+        let path = || Some(std::env::join_paths([root.join("empty"), on_path.clone()]).unwrap());
+        let explicit = Some(elsewhere.join("tansu").into_os_string());
+
+        assert_eq!(
+            find_tansu(explicit, path(), Some(cargo_home.clone())),
+            Some(elsewhere.join("tansu"))
+        );
+        assert_eq!(
+            find_tansu(
+                Some(root.join("typo").into_os_string()),
+                path(),
+                Some(cargo_home.clone())
+            ),
+            None,
+            "a wrong explicit path is not replaced by another tansu"
+        );
+        assert_eq!(
+            find_tansu(None, path(), Some(cargo_home.clone())),
+            Some(on_path.join("tansu"))
+        );
+        assert_eq!(
+            find_tansu(None, None, Some(cargo_home.clone())),
+            Some(cargo_home.join("bin/tansu"))
+        );
+        assert_eq!(find_tansu(None, None, None), None);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 }

@@ -41,6 +41,7 @@ pub mod provision;
 pub mod redact;
 pub mod redis;
 pub mod sample;
+pub mod scratch;
 pub mod server;
 mod service;
 pub mod sqlite;

@@ -28,9 +28,6 @@ fn env_ready_limit() -> Duration {
         .map_or(ENV_READY_LIMIT, Duration::from_secs_f64)
 }
 
-/// How long a container gets: the first start may initialise a database.
-const CONTAINER_READY_LIMIT: Duration = Duration::from_secs(90);
-
 /// A service that answered: its address and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {
@@ -115,29 +112,7 @@ async fn resolve(kind: ServiceKind) -> Result<Endpoint, String> {
             )),
         };
     }
-    let tried_env = format!("  - {var} is not set.");
-    match containers::start(kind).await {
-        Ok(started) => match probe::wait_ready(kind, &started.url, CONTAINER_READY_LIMIT).await {
-            Ok(_version) => Ok(Endpoint {
-                kind,
-                url: started.url,
-                origin: Origin::Container {
-                    image: started.image,
-                    name: started.name,
-                },
-            }),
-            Err(error) => Err(format!(
-                "{tried_env}\n  - the container {} started but: {error}",
-                started.name
-            )),
-        },
-        Err(containers::StartError::NoDocker(why)) => {
-            Err(format!("{tried_env}\n  - no Docker engine answered ({why})."))
-        }
-        Err(containers::StartError::Failed(why)) => Err(format!(
-            "{tried_env}\n  - Docker answered, but the container did not start: {why}"
-        )),
-    }
+    containers::endpoint(kind, format!("  - {var} is not set.")).await
 }
 // ANCHOR_END: resolve
 

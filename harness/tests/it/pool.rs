@@ -225,3 +225,102 @@ async fn two_runs_at_once_never_share_a_database() -> anyhow::Result<()> {
     Ok(())
 }
 // ANCHOR_END: two_runs
+
+static BUILD: Migrator = sqlx::migrate!("tests/it/migrations/template_build");
+
+/// Removes `BUILD`'s template and its pool, as on a server that never saw these migrations.
+async fn forget_the_template(url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection;
+    let template = format!("wbtpl_{}", harness::migrations::key(&BUILD));
+    let mut admin = sqlx::PgConnection::connect(url).await?;
+    let leftovers: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("wbpool\\_{}\\_%", harness::migrations::key(&BUILD)))
+        .fetch_all(&mut admin)
+        .await?;
+    for statement in leftovers.iter().map(|member| format!("DROP DATABASE {member}")).chain([
+        format!("ALTER DATABASE {template} WITH IS_TEMPLATE false"),
+        format!("DROP DATABASE {template}"),
+    ]) {
+        // The template is absent on a first run: its ALTER and DROP fail, which is what we want.
+        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await;
+    }
+    Ok(template)
+}
+
+#[tokio::test]
+async fn a_template_is_built_once_however_many_tests_ask_for_it_at_once() -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let url = admin_url().await?;
+    let template = forget_the_template(&url).await?;
+
+    let asking: Vec<_> = (0..4).map(|_| tokio::spawn(PgDatabase::new(&BUILD))).collect();
+    let mut handed = Vec::new();
+    for ask in asking {
+        handed.push(ask.await??);
+    }
+
+    for db in &handed {
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM built")
+            .fetch_one(db.pool())
+            .await?;
+        assert_eq!(rows, 0, "{} has the schema, empty", db.name());
+    }
+    let mut admin = sqlx::PgConnection::connect(&url).await?;
+    let (is_template, allows_connections): (bool, bool) =
+        sqlx::query_as("SELECT datistemplate, datallowconn FROM pg_database WHERE datname = $1")
+            .bind(&template)
+            .fetch_one(&mut admin)
+            .await?;
+    assert!(
+        is_template && !allows_connections,
+        "{template} is a template nobody connects to"
+    );
+    let half_built: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_database WHERE datname = $1")
+        .bind(format!("{template}_building"))
+        .fetch_one(&mut admin)
+        .await?;
+    assert_eq!(half_built, 0, "the builder left its temporary database behind");
+    Ok(())
+}
+
+#[tokio::test]
+async fn create_and_migrate_gives_the_schema_a_clone_gives() -> anyhow::Result<()> {
+    let url = admin_url().await?;
+    let name = postgres::create_and_migrate(&url, &crate::support::POSTGRES).await?;
+    let mut db_url = url::Url::parse(&url)?;
+    db_url.set_path(&format!("/{name}"));
+    let pool = sqlx::PgPool::connect(db_url.as_str()).await?;
+    let items: i64 = sqlx::query_scalar("SELECT count(*) FROM items")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    postgres::drop_by_name(&url, &name).await?;
+    assert_eq!(items, 0);
+    assert!(!database_exists(Backend::Postgres, &name).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_handout_log_counts_where_each_test_database_came_from() -> anyhow::Result<()> {
+    admin_url().await?;
+    let log = std::env::temp_dir().join(format!("handouts-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let child = ChildTest::new("pool::a_holder_marks_its_database")
+        .env(pool::HANDOUT_LOG, log.display().to_string())
+        .run()
+        .await?;
+    assert!(child.status.success(), "{child}");
+
+    let written = std::fs::read_to_string(&log)?;
+    std::fs::remove_file(&log)?;
+    let counts = pool::HandoutCounts::from_log(&written);
+    // The child asked for one database: from the pool, or cloned if the pool was empty.
+    match counts.servers.as_slice() {
+        [(server, from_pool, cloned, 0)] => {
+            assert_eq!(server, "PostgreSQL");
+            assert_eq!(from_pool + cloned, 1, "{written}");
+        }
+        other => panic!("one line per handout, all PostgreSQL: {other:?}\n{written}"),
+    }
+    Ok(())
+}

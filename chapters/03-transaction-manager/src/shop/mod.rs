@@ -122,7 +122,7 @@ pub struct Orders<DB: ShopSql> {
 
 // ANCHOR: repository
 impl<DB: ShopSql> Users<DB> {
-    fn new(tm: Arc<SqlManager<DB>>) -> Self {
+    pub fn new(tm: Arc<SqlManager<DB>>) -> Self {
         Self { tm }
     }
 
@@ -138,7 +138,7 @@ impl<DB: ShopSql> Users<DB> {
 // ANCHOR_END: repository
 
 impl<DB: ShopSql> Messages<DB> {
-    fn new(tm: Arc<SqlManager<DB>>) -> Self {
+    pub fn new(tm: Arc<SqlManager<DB>>) -> Self {
         Self { tm }
     }
 
@@ -149,7 +149,7 @@ impl<DB: ShopSql> Messages<DB> {
 }
 
 impl<DB: ShopSql> Products<DB> {
-    fn new(tm: Arc<SqlManager<DB>>) -> Self {
+    pub fn new(tm: Arc<SqlManager<DB>>) -> Self {
         Self { tm }
     }
 
@@ -179,7 +179,7 @@ impl<DB: ShopSql> Products<DB> {
 }
 
 impl<DB: ShopSql> Orders<DB> {
-    fn new(tm: Arc<SqlManager<DB>>) -> Self {
+    pub fn new(tm: Arc<SqlManager<DB>>) -> Self {
         Self { tm }
     }
 
