@@ -42,11 +42,20 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Where this test run builds: the scratch's checks reuse it. Under `just coverage` that is
+/// cargo-llvm-cov's own target, whose builds are instrumented like the checks' would be.
+fn target_dir() -> PathBuf {
+    ["CARGO_LLVM_COV_TARGET_DIR", "CARGO_TARGET_DIR"]
+        .iter()
+        .find_map(std::env::var_os)
+        .map_or_else(|| Path::new(ROOT).join("target"), PathBuf::from)
+}
+
 fn workbook(root: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_workbook"));
     command
         .env("WORKBOOK_ROOT", root)
-        .env("CARGO_TARGET_DIR", Path::new(ROOT).join("target"))
+        .env("CARGO_TARGET_DIR", target_dir())
         .env("NO_COLOR", "1");
     command
 }

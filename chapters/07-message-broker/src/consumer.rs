@@ -297,14 +297,48 @@ impl<P: Process> EventConsumer<P> {
         Ok(())
     }
 
-    /// Commits the stored offsets now.
+    /// Commits the stored offsets now. Right after the broker comes back, the group's coordinator
+    /// may not be found yet (`WaitingForCoordinator`): that is waited for, backing off, up to
+    /// [`COMMIT_PATIENCE`]. After that the error stands, and nothing is lost: the group resumes
+    /// from its last commit, and the inbox absorbs what comes again.
     async fn commit(&self) -> Result<(), ConsumerError> {
-        match self.consumer.commit_consumer_state(CommitMode::Sync) {
-            // Nothing stored since the last commit.
-            Err(rdkafka::error::KafkaError::ConsumerCommit(rdkafka::types::RDKafkaErrorCode::NoOffset)) => Ok(()),
-            other => other.map_err(kafka("committing offsets")),
+        let started = std::time::Instant::now();
+        let mut failures = 0;
+        loop {
+            match self.consumer.commit_consumer_state(CommitMode::Sync) {
+                // Nothing stored since the last commit.
+                Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::NoOffset)) => return Ok(()),
+                Err(KafkaError::ConsumerCommit(code))
+                    if coordinator_not_ready(code) && started.elapsed() < COMMIT_PATIENCE =>
+                {
+                    failures += 1;
+                    let pause = self.backoff.delay(failures);
+                    tracing::warn!(
+                        ?code,
+                        ?pause,
+                        "consumer: the group's coordinator is not ready; committing again"
+                    );
+                    tokio::time::sleep(pause).await;
+                }
+                other => return other.map_err(kafka("committing offsets")),
+            }
         }
     }
+}
+
+/// How long a commit waits for the group's coordinator to be found again.
+const COMMIT_PATIENCE: Duration = Duration::from_secs(15);
+
+/// The commit errors that mean "the coordinator is moving or not found yet", which a later try
+/// gets past, as opposed to a commit the broker refuses.
+fn coordinator_not_ready(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::WaitingForCoordinator
+            | RDKafkaErrorCode::CoordinatorLoadInProgress
+            | RDKafkaErrorCode::CoordinatorNotAvailable
+            | RDKafkaErrorCode::NotCoordinator
+    )
 }
 
 /// The offsets group `group` has committed on `topic`, per partition (`None`: nothing committed).
@@ -369,6 +403,20 @@ mod tests {
 
     use super::*;
     use crate::inbox::MockProcess;
+
+    #[rstest]
+    #[case::waiting(RDKafkaErrorCode::WaitingForCoordinator, true)]
+    #[case::loading(RDKafkaErrorCode::CoordinatorLoadInProgress, true)]
+    #[case::unavailable(RDKafkaErrorCode::CoordinatorNotAvailable, true)]
+    #[case::moved(RDKafkaErrorCode::NotCoordinator, true)]
+    #[case::refused(RDKafkaErrorCode::GroupAuthorizationFailed, false)]
+    #[case::rebalanced(RDKafkaErrorCode::RebalanceInProgress, false)]
+    fn a_commit_waits_only_for_a_coordinator_that_is_not_ready_yet(
+        #[case] code: RDKafkaErrorCode,
+        #[case] waits: bool,
+    ) {
+        assert_eq!(coordinator_not_ready(code), waits, "{code:?}");
+    }
 
     /// A poll interval overrun (the consumer's database was down longer than the interval) is
     /// named as such in the log, not called an unreachable broker.
