@@ -1,0 +1,8 @@
+//! Chapter 07's exercises, in the order `workbook next` gives them (a blank line between them keeps
+//! `cargo fmt` from sorting them). Each module is the learner's file: it compiles, and its checks
+//! (`tests/it/<module>.rs`, on real services) fail for the reason its statement gives
+//! (`statements/<module>.md`) until the learner fills the gap. `solutions/<module>.rs` is a
+//! reference solution; `hints/<module>.md` holds the hints.
+
+/// A consumer that counts each event once, however often it arrives, and loses none to a crash.
+pub mod idempotent_counter;
