@@ -6,3 +6,6 @@
 
 /// A consumer that counts each event once, however often it arrives, and loses none to a crash.
 pub mod idempotent_counter;
+
+/// A retry that waits for a dependency to come back, and never retries a poison event.
+pub mod retry_what_can_heal;

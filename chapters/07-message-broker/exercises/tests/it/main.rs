@@ -2,3 +2,4 @@
 //! each exercise fails its checks; with its solution, it passes (`workbook exercises --verify`).
 
 mod idempotent_counter;
+mod retry_what_can_heal;
