@@ -4,6 +4,9 @@
 //! (`statements/<module>.md`) until the learner fills the gap. `solutions/<module>.rs` is a
 //! reference solution; `hints/<module>.md` holds the hints.
 
+/// The event written with the user, in one transaction: the transactional outbox.
+pub mod outbox_with_the_user;
+
 /// A consumer that counts each event once, however often it arrives, and loses none to a crash.
 pub mod idempotent_counter;
 

@@ -2,4 +2,5 @@
 //! each exercise fails its checks; with its solution, it passes (`workbook exercises --verify`).
 
 mod idempotent_counter;
+mod outbox_with_the_user;
 mod retry_what_can_heal;
