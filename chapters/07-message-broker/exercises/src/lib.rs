@@ -12,3 +12,6 @@ pub mod idempotent_counter;
 
 /// A retry that waits for a dependency to come back, and never retries a poison event.
 pub mod retry_what_can_heal;
+
+/// The key that keeps one user's events in order: Kafka orders only within a partition.
+pub mod one_user_one_partition;
