@@ -1,0 +1,8 @@
+//! Chapter 02's exercises, in the order `workbook next` gives them (a blank line between them keeps
+//! `cargo fmt` from sorting them). Each module is the learner's file: it compiles, and its checks
+//! (`tests/it/<module>.rs`, on real databases) fail for the reason its statement gives
+//! (`statements/<module>.md`) until the learner fills the gap. `solutions/<module>.rs` is a
+//! reference solution; `hints/<module>.md` holds the hints.
+
+/// Pages of users that neither skip nor repeat one while others are added and removed.
+pub mod keyset_pages;
