@@ -6,3 +6,6 @@
 
 /// Pages of users that neither skip nor repeat one while others are added and removed.
 pub mod keyset_pages;
+
+/// The column the domain never sees: a lookup by email in any case.
+pub mod email_any_case;
