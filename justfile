@@ -9,7 +9,8 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list --unsorted
 
-# Every test of the workspace against real services, then each benchmark once as a smoke check.
+# Every test of the workspace against real services, each exercise checked both ways (fails as
+# shipped, passes with its solution), then each benchmark once as a smoke check.
 test:
     scripts/with-services just _test-all
 

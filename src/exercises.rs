@@ -324,7 +324,8 @@ pub fn verify(root: &Path) -> anyhow::Result<Vec<String>> {
 
     let scratch = target.join("exercise-scratch");
     println!("exercises: then with their solutions, in {}", scratch.display());
-    harness::scratch::copy_workspace(root, &scratch)?;
+    // Removed when this function returns, however it returns (see `harness::scratch`).
+    let _copy = harness::scratch::Scratch::copy(root, &scratch)?;
     for exercise in &exercises {
         let relative = exercise.file();
         let relative = relative.strip_prefix(root).expect("inside the workspace");

@@ -112,7 +112,7 @@ impl<S: Server> Drop for TestDatabase<S> {
         if !matches!(retired, Some(Ok(()))) {
             // Not fatal: the next test process sweeps it, because this process's lock will be free.
             eprintln!(
-                "harness: could not drop test database {} ({retired:?}); the next run sweeps it",
+                "harness: could not take test database {} out of use ({retired:?}); the next run sweeps it",
                 self.name
             );
         }

@@ -29,6 +29,7 @@ mod error;
 pub mod eventually;
 pub mod fault;
 pub mod kafka;
+pub mod killed_session;
 pub mod migrations;
 mod mysql;
 mod names;

@@ -179,7 +179,8 @@ async fn top_up(admin_url: &str, template: &str) -> Result<(), HarnessError> {
         .await
         .context(|| format!("trying the refill lock of {template}"))?;
     if !refilling {
-        // Its holder re-counts before every clone, so it sees the member we took.
+        // Its holder counts again before every clone, so it sees the member we took, unless it
+        // was just finishing: then the pool is one short until the next claim tops it up.
         return Ok(());
     }
     while count_members(&mut admin, &prefix).await? < size() {

@@ -59,13 +59,8 @@ impl Server for Postgres {
         let name = names::safe_identifier(name)?.to_owned();
         let retired = pool::retired_name(&name);
         let statement = format!("ALTER DATABASE {name} RENAME TO {retired}");
-        let renamed = admin::run::<Postgres, _, _>(admin_url, move |admin| {
-            Box::pin(async move {
-                run_statement(admin, statement).await?;
-                Ok(())
-            })
-        })
-        .await;
+        let renamed =
+            admin::run::<Postgres, _, _>(admin_url, move |admin| Box::pin(run_statement(admin, statement))).await;
         match renamed {
             Ok(()) => {
                 pool::drop_retired_in_background(admin_url);

@@ -7,7 +7,10 @@
 //! cargo decides by modification times whether it is fresh. For crates whose files are the same in
 //! both that is harmless. A crate whose files differ (the exercises, with solutions in one copy
 //! and not in the other) must be renamed in the copy ([`rename_package`]), or one copy's check can
-//! run the other copy's code.
+//! run the other copy's code. And a build made from the copy remembers the copy's files: while
+//! they exist and are older than the build, cargo takes that build as fresh for the original too,
+//! even after the original changed. So a copy is a [`Scratch`], removed when dropped: with its
+//! files gone, cargo builds the original's crates again from the original's files.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,8 +18,36 @@ use std::process::Command;
 use crate::HarnessError;
 use crate::error::Context;
 
-/// Copies the workspace at `root` to `to`, replacing whatever `to` held.
-pub fn copy_workspace(root: &Path, to: &Path) -> Result<(), HarnessError> {
+/// A scratch copy of a workspace, removed when dropped (see the module's note on why).
+pub struct Scratch {
+    dir: std::path::PathBuf,
+}
+
+impl Scratch {
+    /// Copies the workspace at `root` to `to`, replacing whatever `to` held.
+    pub fn copy(root: &Path, to: &Path) -> Result<Self, HarnessError> {
+        copy_workspace(root, to)?;
+        Ok(Self { dir: to.to_owned() })
+    }
+
+    /// Where the copy is.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Err(error) = std::fs::remove_dir_all(&self.dir) {
+            eprintln!(
+                "harness: could not remove the scratch copy {}: {error}",
+                self.dir.display()
+            );
+        }
+    }
+}
+
+fn copy_workspace(root: &Path, to: &Path) -> Result<(), HarnessError> {
     let listed = Command::new("git")
         .current_dir(root)
         .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
@@ -57,6 +88,12 @@ pub fn rename_package(dir: &Path, suffix: &str) -> Result<String, HarnessError> 
         .find_map(|line| line.strip_prefix("name = \"")?.strip_suffix('"'))
         .ok_or_else(|| HarnessError::Other(format!("no package name in {}", path.display())))?
         .to_owned();
+    if manifest.lines().any(|line| line.trim() == "[lib]") {
+        return Err(HarnessError::Other(format!(
+            "{} has a [lib] section already; rename_package adds its own",
+            path.display()
+        )));
+    }
     let renamed = format!("{name}-{suffix}");
     let manifest = manifest.replacen(&format!("name = \"{name}\""), &format!("name = \"{renamed}\""), 1)
         + &format!("\n[lib]\nname = \"{}\"\n", name.replace('-', "_"));

@@ -9,14 +9,21 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use harness::scratch::Scratch;
+
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const EXERCISES: &str = "chapters/03-transaction-manager/exercises";
 
-/// A scratch workspace of this test's own, building into this checkout's `target/`, with the
-/// exercise crate renamed so that its build is its own (see `harness::scratch`).
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(ROOT).join("target/runner-scratch").join(name);
-    harness::scratch::copy_workspace(Path::new(ROOT), &dir).expect("a scratch copy of the workspace");
+/// A scratch workspace of this test's own (removed when dropped), building into this checkout's
+/// `target/`, with the exercise crate renamed so that its build is its own (see
+/// `harness::scratch`).
+fn scratch(name: &str) -> Scratch {
+    let copy = Scratch::copy(
+        Path::new(ROOT),
+        &Path::new(ROOT).join("target/runner-scratch").join(name),
+    )
+    .expect("a scratch copy of the workspace");
+    let dir = copy.path();
     harness::scratch::rename_package(&dir.join(EXERCISES), &name.replace('_', "-")).expect("a renamed package");
     // A clone of its own, as a learner's checkout is: `workbook reset` restores from git.
     for git in [
@@ -33,20 +40,22 @@ fn scratch(name: &str) -> PathBuf {
         ],
     ] {
         let done = Command::new("git")
-            .current_dir(&dir)
+            .current_dir(dir)
             .args(git)
             .status()
             .expect("git runs");
         assert!(done.success(), "git {git:?} in {}", dir.display());
     }
-    // A learner who has done chapter 02's exercises: the walk starts at chapter 03's.
+    // A learner who has done chapter 02's exercises (all of them): the walk starts at chapter 03's.
+    let chapter_02 = std::fs::read_to_string(dir.join("chapters/02-repository/exercises/src/lib.rs")).unwrap();
+    let done: String = chapter_02
+        .lines()
+        .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
+        .map(|name| format!("done {name}\n"))
+        .collect();
     std::fs::create_dir_all(dir.join(".workbook")).unwrap();
-    std::fs::write(
-        dir.join(".workbook/progress"),
-        "done keyset_pages\ndone email_any_case\n",
-    )
-    .unwrap();
-    dir
+    std::fs::write(dir.join(".workbook/progress"), done).unwrap();
+    copy
 }
 
 /// Where this test run builds: the scratch's checks reuse it. Under `just coverage` that is
@@ -89,9 +98,10 @@ fn solve(root: &Path, exercise: &str) {
 
 #[test]
 fn a_learner_fails_takes_a_hint_solves_and_moves_on() {
-    let root = scratch("one_exercise");
+    let copy = scratch("one_exercise");
+    let root = copy.path();
 
-    let (_, said) = run(&root, &["next"]);
+    let (_, said) = run(root, &["next"]);
     assert!(said.contains("exercise register_atomically (chapter 03)"), "{said}");
     assert!(
         said.contains("FAIL a session killed before the message leaves no user behind"),
@@ -103,29 +113,29 @@ fn a_learner_fails_takes_a_hint_solves_and_moves_on() {
     );
     assert!(said.contains("workbook hint register_atomically"), "{said}");
 
-    let (_, said) = run(&root, &["solution", "register_atomically"]);
+    let (_, said) = run(root, &["solution", "register_atomically"]);
     assert!(said.contains("not done yet"), "no solution before it passes: {said}");
 
-    let (output, said) = run(&root, &["hint", "register_atomically"]);
+    let (output, said) = run(root, &["hint", "register_atomically"]);
     assert!(output.status.success() && said.contains("hint 1 of 2"), "{said}");
-    let (_, said) = run(&root, &["hint", "register_atomically"]);
+    let (_, said) = run(root, &["hint", "register_atomically"]);
     assert!(said.contains("hint 2 of 2"), "each call shows one more: {said}");
 
-    solve(&root, "register_atomically");
-    let (output, said) = run(&root, &["check", "register_atomically"]);
+    solve(root, "register_atomically");
+    let (output, said) = run(root, &["check", "register_atomically"]);
     assert!(output.status.success(), "{said}");
     assert!(said.contains("register_atomically holds."), "{said}");
 
-    let (_, said) = run(&root, &["exercises"]);
+    let (_, said) = run(root, &["exercises"]);
     assert!(said.contains("done  register_atomically"), "{said}");
     assert!(said.contains("next: audit_survives"), "{said}");
-    let (output, said) = run(&root, &["solution", "register_atomically"]);
+    let (output, said) = run(root, &["solution", "register_atomically"]);
     assert!(output.status.success() && said.contains("tm.run("), "{said}");
 
-    let (_, said) = run(&root, &["next"]);
+    let (_, said) = run(root, &["next"]);
     assert!(said.contains("exercise audit_survives"), "{said}");
 
-    let (output, said) = run(&root, &["reset", "register_atomically"]);
+    let (output, said) = run(root, &["reset", "register_atomically"]);
     assert!(output.status.success(), "{said}");
     let shipped = std::fs::read_to_string(Path::new(ROOT).join(EXERCISES).join("src/register_atomically.rs")).unwrap();
     let reset = std::fs::read_to_string(root.join(EXERCISES).join("src/register_atomically.rs")).unwrap();
@@ -167,13 +177,14 @@ impl Printed {
 
 #[test]
 fn watch_checks_again_when_the_file_is_saved_and_moves_on_when_it_passes() {
-    let root = scratch("watch");
+    let copy = scratch("watch");
+    let root = copy.path();
     // The first exercise is done already; the watch starts at the second.
-    solve(&root, "register_atomically");
-    let (output, said) = run(&root, &["check", "register_atomically"]);
+    solve(root, "register_atomically");
+    let (output, said) = run(root, &["check", "register_atomically"]);
     assert!(output.status.success(), "{said}");
 
-    let mut watching = workbook(&root)
+    let mut watching = workbook(root)
         .arg("watch")
         .stdout(Stdio::piped())
         .spawn()
@@ -184,7 +195,7 @@ fn watch_checks_again_when_the_file_is_saved_and_moves_on_when_it_passes() {
         Duration::from_secs(300),
     );
 
-    solve(&root, "audit_survives");
+    solve(root, "audit_survives");
     let said = printed.wait_for("exercise optional_gift_wrap", Duration::from_secs(300));
     let _ = watching.kill();
     let _ = watching.wait();

@@ -37,7 +37,7 @@ async fn a_purchase_blocked_on_a_held_row_gives_up_at_its_deadline() -> anyhow::
         "expected the manager's timeout at {DEADLINE:?}, got {bought:?}"
     );
     assert!(
-        took < Duration::from_secs(1),
+        took < Duration::from_secs(2),
         "it gave up after {took:?}, long past the deadline"
     );
     assert_eq!(shop.products.stock(&Ctx::new(), 7).await?, 3, "the stock is as it was");

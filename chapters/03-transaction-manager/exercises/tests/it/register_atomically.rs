@@ -5,23 +5,11 @@ use ch03_transaction_manager::Ctx;
 
 use crate::support::Shop;
 
-/// Makes the server kill the session that inserts a message, as a crash of the connection
-/// between the user and the message would.
-const KILL_THE_SESSION_ON_A_MESSAGE: &str = r#"
-CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_terminate_backend(pg_backend_pid());
-    RETURN NEW;
-END $$;
-CREATE TRIGGER die BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION die();
-"#;
-
 #[tokio::test]
 async fn a_session_killed_before_the_message_leaves_no_user_behind() -> anyhow::Result<()> {
     let shop = Shop::new().await?;
-    sqlx::raw_sql(KILL_THE_SESSION_ON_A_MESSAGE)
-        .execute(shop.db.pool())
-        .await?;
+    // The server kills the session as the message is inserted: a crash between the two writes.
+    harness::killed_session::on_first_write(shop.db.pool(), "messages").await?;
 
     let registered = register(&shop.tm, &shop.users, &shop.messages, &Ctx::new(), "ada@example.com").await;
 

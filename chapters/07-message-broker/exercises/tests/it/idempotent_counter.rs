@@ -59,24 +59,11 @@ async fn an_event_delivered_twice_at_once_is_counted_once() -> anyhow::Result<()
     Ok(())
 }
 
-/// The server kills the session that counts, the first time only (a sequence is not rolled back,
-/// so it remembers the attempts across the kill).
-const KILL_THE_FIRST_COUNT: &str = r#"
-CREATE SEQUENCE count_attempts;
-CREATE FUNCTION die_once() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF nextval('count_attempts') = 1 THEN
-        PERFORM pg_terminate_backend(pg_backend_pid());
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER die_once BEFORE INSERT OR UPDATE ON event_counts FOR EACH ROW EXECUTE FUNCTION die_once();
-"#;
-
 #[tokio::test]
 async fn a_session_killed_mid_count_leaves_the_event_to_its_redelivery() -> anyhow::Result<()> {
     let (db, counter) = counter().await?;
-    sqlx::raw_sql(KILL_THE_FIRST_COUNT).execute(db.pool()).await?;
+    // The server kills the session as it first counts; the redelivery's count goes through.
+    harness::killed_session::on_first_write(db.pool(), "event_counts").await?;
     let event = registered();
 
     let crashed = counter.process(&event).await;

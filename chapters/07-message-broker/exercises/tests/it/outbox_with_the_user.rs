@@ -7,8 +7,38 @@ use ch07_message_broker::migrations::POSTGRES;
 use ch07_message_broker::{KafkaPublisher, Outbox, Users};
 use harness::{DedicatedKafka, KafkaScope, PgDatabase};
 
-async fn count(db: &PgDatabase, query: &'static str) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar(query).fetch_one(db.pool()).await?)
+/// The users service on a PostgreSQL database of the test's own.
+struct Service {
+    db: PgDatabase,
+    tm: SqlManager<sqlx::Postgres>,
+    users: Users<sqlx::Postgres>,
+    outbox: Outbox<sqlx::Postgres>,
+}
+
+impl Service {
+    async fn new() -> anyhow::Result<Self> {
+        let db = PgDatabase::new(&POSTGRES).await?;
+        let tm = SqlManager::new(db.pool().clone());
+        Ok(Self {
+            users: Users::new(tm.clone()),
+            outbox: Outbox::new(tm.clone()),
+            tm,
+            db,
+        })
+    }
+
+    fn registration<'a>(&'a self, publisher: &'a KafkaPublisher) -> Registration<'a, KafkaPublisher> {
+        Registration {
+            tm: &self.tm,
+            users: &self.users,
+            outbox: &self.outbox,
+            publisher,
+        }
+    }
+
+    async fn count(&self, query: &'static str) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar(query).fetch_one(self.db.pool()).await?)
+    }
 }
 
 #[tokio::test]
@@ -17,24 +47,16 @@ async fn with_the_broker_cut_the_user_and_its_event_are_kept_together() -> anyho
     let kafka = broker.scope();
     let topic = kafka.create_topic("users", 1).await?;
     let publisher = KafkaPublisher::new(kafka.producer_config(), &topic)?;
-    let db = PgDatabase::new(&POSTGRES).await?;
-    let tm = SqlManager::new(db.pool().clone());
-    let (users, outbox) = (Users::new(tm.clone()), Outbox::new(tm.clone()));
-    let registration = Registration {
-        tm: &tm,
-        users: &users,
-        outbox: &outbox,
-        publisher: &publisher,
-    };
+    let service = Service::new().await?;
 
     broker.proxy().cut().await;
-    let registered = registration.register("ada@example.com").await;
+    let registered = service.registration(&publisher).register("ada@example.com").await;
     broker.proxy().restore();
 
     let user = registered.map_err(|error| anyhow::anyhow!("registering failed with the broker away: {error}"))?;
-    assert_eq!(count(&db, "SELECT count(*) FROM users").await?, 1);
+    assert_eq!(service.count("SELECT count(*) FROM users").await?, 1);
     let kept: Vec<String> = sqlx::query_scalar("SELECT aggregate_id FROM outbox WHERE kind = 'user_registered'")
-        .fetch_all(db.pool())
+        .fetch_all(service.db.pool())
         .await?;
     assert_eq!(
         kept,
@@ -44,40 +66,22 @@ async fn with_the_broker_cut_the_user_and_its_event_are_kept_together() -> anyho
     Ok(())
 }
 
-/// Makes the server kill the session that writes an event to the outbox.
-const KILL_THE_SESSION_AT_THE_EVENT: &str = r#"
-CREATE FUNCTION die() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_terminate_backend(pg_backend_pid());
-    RETURN NEW;
-END $$;
-CREATE TRIGGER die BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION die();
-"#;
-
 #[tokio::test]
 async fn a_session_killed_as_the_event_is_written_leaves_no_user() -> anyhow::Result<()> {
     let kafka = KafkaScope::new().await?;
     let topic = kafka.create_topic("users", 1).await?;
     let publisher = KafkaPublisher::new(kafka.producer_config(), &topic)?;
-    let db = PgDatabase::new(&POSTGRES).await?;
-    sqlx::raw_sql(KILL_THE_SESSION_AT_THE_EVENT).execute(db.pool()).await?;
-    let tm = SqlManager::new(db.pool().clone());
-    let (users, outbox) = (Users::new(tm.clone()), Outbox::new(tm.clone()));
-    let registration = Registration {
-        tm: &tm,
-        users: &users,
-        outbox: &outbox,
-        publisher: &publisher,
-    };
+    let service = Service::new().await?;
+    harness::killed_session::on_first_write(service.db.pool(), "outbox").await?;
 
-    let registered = registration.register("ada@example.com").await;
+    let registered = service.registration(&publisher).register("ada@example.com").await;
 
     assert!(
         registered.is_err(),
         "the session died as the event was written: {registered:?}"
     );
     assert_eq!(
-        count(&db, "SELECT count(*) FROM users").await?,
+        service.count("SELECT count(*) FROM users").await?,
         0,
         "a user was left without their event"
     );

@@ -43,12 +43,25 @@ async fn behind_a_cut_proxy() -> anyhow::Result<(PgDatabase, Arc<FaultProxy>, Sq
     Ok((db, Arc::new(proxy), SqlManager::new(pool)))
 }
 
-fn retrying<P: Process>(inner: P) -> RetryWhatCanHeal<P> {
-    RetryWhatCanHeal {
+/// The learner's retry around `inner`, whose tries are counted in the returned counter.
+fn retrying<P: Process>(
+    inner: P,
+    proxy: Arc<FaultProxy>,
+    restore_at: u32,
+) -> (RetryWhatCanHeal<Tries<P>>, Arc<AtomicU32>) {
+    let tries = Arc::new(AtomicU32::new(0));
+    let inner = Tries {
+        inner,
+        tries: tries.clone(),
+        proxy,
+        restore_at,
+    };
+    let consumer = RetryWhatCanHeal {
         inner,
         attempts: ATTEMPTS,
         backoff: Backoff::default(),
-    }
+    };
+    (consumer, tries)
 }
 
 fn registered(email: Option<&str>) -> Event {
@@ -62,13 +75,7 @@ fn registered(email: Option<&str>) -> Event {
 #[tokio::test]
 async fn a_database_cut_for_the_first_try_is_waited_for() -> anyhow::Result<()> {
     let (db, proxy, tm) = behind_a_cut_proxy().await?;
-    let tries = Arc::new(AtomicU32::new(0));
-    let consumer = retrying(Tries {
-        inner: Inbox::new(tm, "analytics", CountByType),
-        tries: tries.clone(),
-        proxy,
-        restore_at: 2,
-    });
+    let (consumer, tries) = retrying(Inbox::new(tm, "analytics", CountByType), proxy, 2);
 
     let outcome = consumer.process(&registered(Some("ada@example.com"))).await;
 
@@ -87,13 +94,7 @@ async fn a_database_cut_for_the_first_try_is_waited_for() -> anyhow::Result<()> 
 #[tokio::test]
 async fn a_database_cut_for_good_is_tried_exactly_the_attempts() -> anyhow::Result<()> {
     let (_db, proxy, tm) = behind_a_cut_proxy().await?;
-    let tries = Arc::new(AtomicU32::new(0));
-    let consumer = retrying(Tries {
-        inner: Inbox::new(tm, "analytics", CountByType),
-        tries: tries.clone(),
-        proxy,
-        restore_at: 0,
-    });
+    let (consumer, tries) = retrying(Inbox::new(tm, "analytics", CountByType), proxy, 0);
 
     let outcome = consumer.process(&registered(Some("ada@example.com"))).await;
 
@@ -110,13 +111,7 @@ async fn a_database_cut_for_good_is_tried_exactly_the_attempts() -> anyhow::Resu
 async fn a_poison_event_is_tried_once() -> anyhow::Result<()> {
     let (_db, proxy, tm) = behind_a_cut_proxy().await?;
     proxy.restore();
-    let tries = Arc::new(AtomicU32::new(0));
-    let consumer = retrying(Tries {
-        inner: Inbox::new(tm, "welcome", Welcome),
-        tries: tries.clone(),
-        proxy,
-        restore_at: 0,
-    });
+    let (consumer, tries) = retrying(Inbox::new(tm, "welcome", Welcome), proxy, 0);
 
     let outcome = consumer.process(&registered(None)).await;
 
