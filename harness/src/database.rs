@@ -103,10 +103,16 @@ impl<S: Server> TestDatabase<S> {
 impl<S: Server> Drop for TestDatabase<S> {
     fn drop(&mut self) {
         let (admin_url, name, pool) = (self.admin_url.clone(), self.name.clone(), self.pool.clone());
+        // A connection is driven by the runtime that made it. A `#[tokio::test]` runs on one
+        // thread, which this drop now blocks: there, a close could only wait out its timeout.
+        let can_close = tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() != tokio::runtime::RuntimeFlavor::CurrentThread);
         let retired = background::block_on_with_limit(Duration::from_secs(15), async move {
-            // The test's idle sessions first, and its busy ones if they come back soon: a database
-            // still in use can only be dropped by force (see `Server::retire`).
-            let _ = tokio::time::timeout(Duration::from_millis(500), pool.close()).await;
+            // The test's sessions are closed when its runtime can drive the close; if not, the
+            // server ends them (see `Server::retire`).
+            if can_close {
+                let _ = tokio::time::timeout(Duration::from_millis(500), pool.close()).await;
+            }
             S::retire(&admin_url, &name).await
         });
         if !matches!(retired, Some(Ok(()))) {

@@ -59,8 +59,14 @@ impl Server for Postgres {
         let name = names::safe_identifier(name)?.to_owned();
         let retired = pool::retired_name(&name);
         let statement = format!("ALTER DATABASE {name} RENAME TO {retired}");
-        let renamed =
-            admin::run::<Postgres, _, _>(admin_url, move |admin| Box::pin(run_statement(admin, statement))).await;
+        let in_use = name.clone();
+        let renamed = admin::run::<Postgres, _, _>(admin_url, move |admin| {
+            Box::pin(async move {
+                end_sessions(admin, &in_use).await?;
+                run_statement(admin, statement).await
+            })
+        })
+        .await;
         match renamed {
             Ok(()) => {
                 pool::drop_retired_in_background(admin_url);
@@ -134,6 +140,40 @@ pub(crate) async fn run_statement(admin: &mut PgConnection, statement: String) -
         .execute(admin)
         .await
         .context(|| statement)?;
+    Ok(())
+}
+
+// ANCHOR: end_sessions
+/// Ends the sessions still connected to `name`, and waits until the server has let them go. A
+/// database with sessions cannot be renamed, and the server waits 5 s for them before it says so:
+/// that was the 5 s every test's end took when its pool's connections were still open (a test on
+/// a current-thread runtime cannot close them while its handle's drop blocks that runtime).
+pub(crate) async fn end_sessions(admin: &mut PgConnection, name: &str) -> Result<(), HarnessError> {
+    sqlx::query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(name)
+    .execute(&mut *admin)
+    .await
+    .context(|| format!("ending the sessions on {name}"))?;
+    wait_until_unused(admin, name).await
+}
+// ANCHOR_END: end_sessions
+
+/// Waits, for up to a second, until no session is connected to `name`: a session that was closed
+/// or ended is gone from the server a few milliseconds later.
+pub(crate) async fn wait_until_unused(admin: &mut PgConnection, name: &str) -> Result<(), HarnessError> {
+    for _ in 0..500 {
+        let unused: bool = sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut *admin)
+            .await
+            .context(|| format!("waiting for the sessions on {name} to end"))?;
+        if unused {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
     Ok(())
 }
 

@@ -30,9 +30,9 @@ pub trait Server: sqlx::Database {
 
     /// Takes the database `name` out of use once its test is done, even while clients are still
     /// connected to it: from then on nobody can reach it by that name, and it is gone or about to
-    /// be. MySQL drops it. PostgreSQL renames it and drops it a moment later off the test's path,
-    /// because its `DROP DATABASE` waits for a checkpoint of the whole server (measured: 13 to
-    /// 120 ms while other tests write).
+    /// be. MySQL drops it, ending its sessions first. PostgreSQL ends its sessions, renames it and
+    /// drops it a moment later off the test's path, because its `DROP DATABASE` waits for a
+    /// checkpoint of the whole server (measured: 13 to 120 ms while other tests write).
     fn retire(admin_url: &str, name: &str) -> impl Future<Output = Result<(), HarnessError>> + Send;
 
     /// Drops the database `name`, even while clients are connected to it.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use harness::crash::{ChildTest, arm_from_env};
 use harness::eventually;
+use harness::owner::Swept;
 use harness::{PgDatabase, RedisNamespace, ServiceKind};
 use redis::AsyncCommands;
 use rstest::rstest;
@@ -254,3 +255,85 @@ async fn a_live_database_survives_its_owners_lock_session_being_cut() -> anyhow:
     Ok(())
 }
 // ANCHOR_END: lost_lock
+
+/// On each server, two databases named as an owner that holds no lock (00000001) would name them:
+/// the one nobody uses is dropped by a sweep; the one a session is connected to is left alone and
+/// reported in use, since a free lock alone does not prove its owner gone.
+#[rstest]
+#[case::postgres(Backend::Postgres)]
+#[case::mysql(Backend::MySql)]
+#[tokio::test]
+async fn a_sweep_drops_an_abandoned_database_but_not_one_in_use(#[case] backend: Backend) -> anyhow::Result<()> {
+    let (abandoned, in_use) = (
+        format!("wbt_00000001_abandoned_{}", std::process::id()),
+        format!("wbt_00000001_in_use_{}", std::process::id()),
+    );
+    let swept = match backend {
+        Backend::Postgres => sweep_beside::<sqlx::Postgres>(&abandoned, &in_use).await?,
+        Backend::MySql => sweep_beside::<sqlx::MySql>(&abandoned, &in_use).await?,
+        Backend::Sqlite => unreachable!("an in-memory SQLite database has no server to sweep"),
+    };
+
+    // Another test process may have swept the abandoned one first: either way it is gone.
+    assert!(
+        !database_exists(backend, &abandoned).await?,
+        "{abandoned} survived: {swept:?}"
+    );
+    assert!(!swept.dropped.contains(&in_use), "{swept:?}");
+    assert!(
+        swept
+            .refused
+            .iter()
+            .any(|(name, reason)| *name == in_use && reason.contains("in use")),
+        "{swept:?}"
+    );
+    Ok(())
+}
+
+/// Creates `abandoned` and `in_use` on `S`'s server, sweeps while a session is connected to
+/// `in_use`, then drops `in_use`.
+async fn sweep_beside<S: harness::server::Server>(abandoned: &str, in_use: &str) -> anyhow::Result<Swept>
+where
+    for<'c> &'c mut S::Connection: sqlx::Executor<'c, Database = S>,
+{
+    let url = harness::endpoint(S::KIND).await?.url;
+    let mut admin = S::Connection::connect(&url).await?;
+    let user = joined(&mut admin, &url, in_use).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {abandoned}")))
+        .execute(&mut admin)
+        .await?;
+    let swept = harness::owner::sweep::<S>(&url).await?;
+    user.close().await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {in_use}")))
+        .execute(&mut admin)
+        .await?;
+    Ok(swept)
+}
+
+/// Creates the database `name` and connects to it. Any other test process's sweep may drop it
+/// between the two (its owner holds no lock, and no one is connected yet): then it is made again.
+async fn joined<C: sqlx::Connection>(admin: &mut C, url: &str, name: &str) -> anyhow::Result<C>
+where
+    for<'c> &'c mut C: sqlx::Executor<'c, Database = C::Database>,
+{
+    let mut last = None;
+    for _ in 0..5 {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut *admin)
+            .await?;
+        match C::connect(&with_path(url, name)).await {
+            Ok(user) => return Ok(user),
+            Err(error) => last = Some(error),
+        }
+    }
+    Err(anyhow::anyhow!(
+        "{name} was dropped each time before a session could join it: {last:?}"
+    ))
+}
+
+/// `url` with its path (the database) replaced.
+fn with_path(url: &str, database: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("a provisioned URL parses");
+    parsed.set_path(&format!("/{database}"));
+    parsed.to_string()
+}

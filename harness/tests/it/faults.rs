@@ -221,3 +221,63 @@ async fn blackhole_leaves_requests_unanswered_until_restore(
     target.recovers().await;
     Ok(())
 }
+
+/// The proxy is given a service's URL, which may leave out the port: the scheme's default port is
+/// forwarded to. A URL that names no host, or no port its scheme implies, is refused, saying so.
+#[tokio::test]
+async fn a_proxy_routes_to_the_default_port_of_each_scheme_and_refuses_a_url_without_one() -> anyhow::Result<()> {
+    for (url, upstream) in [
+        ("postgres://postgres@db.test/items", "db.test:5432"),
+        ("postgresql://postgres@db.test/items", "db.test:5432"),
+        ("mysql://root@db.test/items", "db.test:3306"),
+        ("mariadb://root@db.test/items", "db.test:3306"),
+        ("redis://cache.test/0", "cache.test:6379"),
+        ("redis://cache.test:6390/0", "cache.test:6390"),
+    ] {
+        let (proxy, through) = FaultProxy::route(url).await?;
+        assert_eq!(proxy.upstream(), upstream, "{url}");
+        assert!(through.contains(&format!(":{}", proxy.address().port())), "{through}");
+    }
+    for url in ["kafka://broker.test/events", "unix:/run/postgresql", "not a url"] {
+        match FaultProxy::route(url).await {
+            Err(error) => assert!(
+                error.to_string().contains("names no host and port") || error.to_string().contains("is not a URL"),
+                "{url}: {error}"
+            ),
+            Ok((proxy, _)) => panic!("{url} was routed to {}", proxy.upstream()),
+        }
+    }
+    Ok(())
+}
+
+/// The fault the server makes itself (`harness::killed_session`): the session that first writes to
+/// the table is ended inside its write, which is lost with its transaction; the pool's next
+/// session writes as usual. A table name that is not an identifier is refused before any SQL.
+#[tokio::test]
+async fn the_first_write_to_a_table_kills_its_session_and_the_next_goes_through() -> anyhow::Result<()> {
+    let db = PgDatabase::new(&POSTGRES).await?;
+    harness::killed_session::on_first_write(db.pool(), "items").await?;
+
+    let first = sqlx::query("INSERT INTO items (name, owner) VALUES ('apple', 'first')")
+        .execute(db.pool())
+        .await;
+    let error = first.expect_err("the first write's session is killed");
+    assert!(
+        matches!(
+            error,
+            sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Database(_)
+        ),
+        "a killed session fails like a lost connection: {error:?}"
+    );
+    sqlx::query("INSERT INTO items (name, owner) VALUES ('apple', 'second')")
+        .execute(db.pool())
+        .await?;
+    let owners: Vec<String> = sqlx::query_scalar("SELECT owner FROM items")
+        .fetch_all(db.pool())
+        .await?;
+    assert_eq!(owners, ["second"], "the killed write is lost, the next one kept");
+
+    let refused = harness::killed_session::on_first_write(db.pool(), "items; DROP TABLE items").await;
+    assert!(refused.is_err_and(|error| error.to_string().contains("refusing")));
+    Ok(())
+}

@@ -5,7 +5,9 @@
 //! - `isolation`: tests writing the same names at the same time never see each other's data;
 //! - `cleanup`: what a test made is gone after it, also after a panic or a crash;
 //! - `pool`: ready databases handed out at once, never twice, also with a holder killed;
-//! - `faults`: cut, restore, latency and blackhole, observed on PostgreSQL, Redis and Kafka.
+//! - `faults`: cut, restore, latency and blackhole, observed on PostgreSQL, Redis and Kafka, and a
+//!   session killed by the server inside a write;
+//! - `scratch`: scratch copies of a workspace, and the renamed packages in them.
 
 mod broker;
 mod cleanup;
@@ -13,4 +15,5 @@ mod faults;
 mod isolation;
 mod pool;
 mod provision;
+mod scratch;
 mod support;

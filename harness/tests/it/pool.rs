@@ -9,6 +9,7 @@ use std::collections::HashSet;
 use harness::crash::{ChildTest, arm_from_env};
 use harness::pool::{self, Handout};
 use harness::{PgDatabase, ServiceKind, postgres};
+use sqlx::Connection;
 use sqlx::migrate::Migrator;
 
 use crate::support::{Backend, database_exists};
@@ -17,6 +18,7 @@ static REFILL: Migrator = sqlx::migrate!("tests/it/migrations/pool_refill");
 static STOPPED: Migrator = sqlx::migrate!("tests/it/migrations/pool_stopped");
 static KILLED: Migrator = sqlx::migrate!("tests/it/migrations/pool_killed");
 static TWO_RUNS: Migrator = sqlx::migrate!("tests/it/migrations/pool_two_runs");
+static BUSY: Migrator = sqlx::migrate!("tests/it/migrations/pool_busy");
 
 /// The server's administrative URL, once it is clear that the pool is on: these tests are about
 /// the pool, so with it turned off they fail and say so, rather than pass on clones.
@@ -60,6 +62,61 @@ async fn a_handout_is_topped_up_so_the_next_test_gets_a_ready_database() -> anyh
     mark(&db, "me").await?;
     drop(db);
     assert_eq!(pool::ready(&url, &template).await?, pool::size(), "topped up again");
+    Ok(())
+}
+
+/// A ready database that a session is connected to (a stray `psql`, a monitoring agent) cannot be
+/// renamed, and the server takes 5 s to say so: a claim passes over it without asking, and with
+/// every member busy the test clones its own at once, rather than fail or wait (it waited 40 s
+/// before claims looked for sessions). Once the sessions are gone, claims take members again.
+#[tokio::test]
+async fn ready_databases_someone_is_connected_to_are_passed_over() -> anyhow::Result<()> {
+    let url = admin_url().await?;
+    let template = postgres::ensure_template(&url, &BUSY).await?;
+    // The first handout's drop waits for the top-up: then the pool is full, and stays as it is.
+    drop(PgDatabase::new(&BUSY).await?);
+    pool::stop_refilling();
+    let prefix = template.replacen("wbtpl_", "wbpool_", 1);
+    let mut admin = sqlx::PgConnection::connect(&url).await?;
+    let members: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE starts_with(datname, $1)")
+        .bind(&prefix)
+        .fetch_all(&mut admin)
+        .await?;
+    assert_eq!(members.len(), pool::size(), "{members:?}");
+    let mut sessions = Vec::new();
+    for member in &members {
+        let mut member_url = url::Url::parse(&url)?;
+        member_url.set_path(&format!("/{member}"));
+        sessions.push(sqlx::PgConnection::connect(member_url.as_str()).await?);
+    }
+
+    let asked = std::time::Instant::now();
+    let db = PgDatabase::new(&BUSY).await?;
+    assert_eq!(db.handout(), Handout::Clone, "every ready database has a session on it");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "the claim waited {:?} on busy databases",
+        asked.elapsed()
+    );
+    assert!(!members.contains(&db.name().to_owned()));
+
+    for session in sessions {
+        session.close().await?;
+    }
+    let next = harness::eventually::try_eventually(std::time::Duration::from_secs(10), || async {
+        let db = PgDatabase::new(&BUSY).await.map_err(|error| error.to_string())?;
+        match db.handout() {
+            Handout::Pool => Ok(db),
+            other => Err(format!("handed out by {other:?}: the sessions are not gone yet")),
+        }
+    })
+    .await;
+    if let Err(gave) = next {
+        panic!(
+            "no claim took a ready database once its session was gone: {}",
+            gave.last
+        );
+    }
     Ok(())
 }
 
