@@ -123,3 +123,25 @@ pub fn planned_source(kind: ServiceKind) -> String {
         _ => format!("${} not set: a Docker container, if an engine answers", kind.env_var()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_says_where_a_service_came_from_in_words() {
+        assert_eq!(
+            Origin::Env("WORKBOOK_POSTGRES_URL").to_string(),
+            "$WORKBOOK_POSTGRES_URL"
+        );
+        let container = Origin::Container {
+            image: "postgres:15".into(),
+            name: "workbook-postgres".into(),
+        };
+        assert_eq!(container.to_string(), "container workbook-postgres (postgres:15)");
+        let process = Origin::Process {
+            program: "/usr/local/bin/tansu".into(),
+        };
+        assert_eq!(process.to_string(), "process /usr/local/bin/tansu");
+    }
+}

@@ -46,12 +46,17 @@ fn scratch(name: &str) -> Scratch {
             .expect("git runs");
         assert!(done.success(), "git {git:?} in {}", dir.display());
     }
-    // A learner who has done chapter 02's exercises (all of them): the walk starts at chapter 03's.
-    let chapter_02 = std::fs::read_to_string(dir.join("chapters/02-repository/exercises/src/lib.rs")).unwrap();
-    let done: String = chapter_02
-        .lines()
-        .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
-        .map(|name| format!("done {name}\n"))
+    // A learner who has done chapters 01 and 02's exercises (all of them): the walk starts at
+    // chapter 03's.
+    let done: String = ["chapters/01-layered-service", "chapters/02-repository"]
+        .iter()
+        .flat_map(|chapter| {
+            let lib = std::fs::read_to_string(dir.join(chapter).join("exercises/src/lib.rs")).unwrap();
+            lib.lines()
+                .filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';'))
+                .map(|name| format!("done {name}\n"))
+                .collect::<Vec<_>>()
+        })
         .collect();
     std::fs::create_dir_all(dir.join(".workbook")).unwrap();
     std::fs::write(dir.join(".workbook/progress"), done).unwrap();

@@ -56,6 +56,15 @@ async fn two_tests_using_the_same_topic_name_each_read_only_their_own_events() -
     let first_topic = first.create_topic("events", 1).await?;
     let second_topic = second.create_topic("events", 1).await?;
     assert_ne!(first_topic, second_topic);
+    // One broker for both: only the names differ, the consumer groups' too.
+    assert_eq!(first.brokers(), second.brokers());
+    assert_eq!(first.brokers(), first.endpoint().url);
+    assert_ne!(first.group("reader"), second.group("reader"));
+    assert_eq!(
+        first.create_topic("events", 1).await?,
+        first_topic,
+        "asking for a topic the scope already has is no error"
+    );
 
     for (scope, topic, payload) in [
         (&first, &first_topic, "from first"),

@@ -1,0 +1,57 @@
+//! Exercise: welcome messages that never hold up the registration that caused them (statement:
+//! `statements/welcome_without_waiting.md`, or `workbook hint welcome_without_waiting`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ch01_layered_service::notify::{Notification, Notifier};
+use ch01_layered_service::{Registration, ServiceError, User, UserRepository, UserService};
+use tokio_util::task::TaskTracker;
+
+/// Registers a user through the chapter's service, then welcomes them.
+pub async fn register<R: UserRepository>(
+    service: &UserService<R>,
+    welcome: &Welcome,
+    registration: Registration,
+) -> Result<User, ServiceError> {
+    let user = service.register(registration).await?;
+    welcome.send(Notification::welcome(&user)).await;
+    Ok(user)
+}
+
+/// The providers a welcome goes through, and how long each may take with it.
+pub struct Welcome {
+    providers: Vec<Arc<dyn Notifier>>,
+    deadline: Duration,
+    in_flight: TaskTracker,
+}
+
+impl Welcome {
+    pub fn new(providers: Vec<Arc<dyn Notifier>>, deadline: Duration) -> Self {
+        Self {
+            providers,
+            deadline,
+            in_flight: TaskTracker::new(),
+        }
+    }
+
+    /// Sends `notification` through every provider.
+    pub async fn send(&self, notification: Notification) {
+        // The gap: one provider after the other, each awaited for as long as it takes, in the
+        // registration's own future.
+        for provider in &self.providers {
+            if let Err(error) = provider.send(notification.clone()).await {
+                tracing::warn!(provider = provider.name(), %error, "welcome failed");
+            }
+        }
+        let _ = (self.deadline, &self.in_flight);
+    }
+
+    /// Waits until every welcome sent so far has been delivered, failed or given up: for a
+    /// graceful shutdown, and for the checks.
+    pub async fn idle(&self) {
+        self.in_flight.close();
+        self.in_flight.wait().await;
+        self.in_flight.reopen();
+    }
+}
