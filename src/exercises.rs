@@ -440,6 +440,8 @@ mod tests {
                 "welcome_without_waiting",
                 "keyset_pages",
                 "email_any_case",
+                "channels_as_text",
+                "no_lost_update",
                 "register_atomically",
             ]),
             "chapters in order, each chapter's in its lib.rs order: {names:?}"

@@ -9,3 +9,9 @@ pub mod keyset_pages;
 
 /// The column the domain never sees: a lookup by email in any case.
 pub mod email_any_case;
+
+/// A set in the domain, one text column in the table, on every backend.
+pub mod channels_as_text;
+
+/// A profile saved only over what was read, so that no one's edit is lost.
+pub mod no_lost_update;
