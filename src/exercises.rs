@@ -300,7 +300,6 @@ pub fn verify(root: &Path) -> anyhow::Result<Vec<String>> {
         .into_iter()
         .collect();
     let target = target_dir(root);
-    let mut problems = Vec::new();
 
     println!(
         "exercises: {} in {} crates, first as shipped",
@@ -310,16 +309,6 @@ pub fn verify(root: &Path) -> anyhow::Result<Vec<String>> {
     let shipped = run_checks(root, &target, &packages, None)?;
     if let Some(error) = &shipped.build_error {
         bail!("the exercises do not build as shipped:\n{error}");
-    }
-    for exercise in &exercises {
-        if shipped.of(&exercise.name).next().is_none() {
-            problems.push(format!("{}: no checks ran", exercise.name));
-        } else if shipped.passed(&exercise.name) {
-            problems.push(format!(
-                "{}: passes as shipped, so it asks nothing of the learner",
-                exercise.name
-            ));
-        }
     }
 
     let scratch = target.join("exercise-scratch");
@@ -346,18 +335,33 @@ pub fn verify(root: &Path) -> anyhow::Result<Vec<String>> {
     if let Some(error) = &solved.build_error {
         bail!("the exercises do not build with their solutions:\n{error}");
     }
-    for exercise in &exercises {
-        for test in solved.of(&exercise.name).filter(|test| !test.passed) {
+    let names: Vec<&str> = exercises.iter().map(|exercise| exercise.name.as_str()).collect();
+    Ok(judge(&names, &shipped, &solved))
+}
+
+/// What is wrong with each exercise, given its checks' results as shipped and with its solution:
+/// one line per problem, naming the exercise (none means every exercise holds both ways).
+pub fn judge(exercises: &[&str], shipped: &Checked, solved: &Checked) -> Vec<String> {
+    let mut problems = Vec::new();
+    for &exercise in exercises {
+        if shipped.of(exercise).next().is_none() {
+            problems.push(format!("{exercise}: no checks ran"));
+        } else if shipped.passed(exercise) {
             problems.push(format!(
-                "{}: its solution fails {}: {}",
-                exercise.name, test.test, test.message
+                "{exercise}: passes as shipped, so it asks nothing of the learner"
             ));
         }
-        if solved.of(&exercise.name).next().is_none() {
-            problems.push(format!("{}: no checks ran with the solution", exercise.name));
+        for test in solved.of(exercise).filter(|test| !test.passed) {
+            problems.push(format!(
+                "{exercise}: its solution fails {}: {}",
+                test.test, test.message
+            ));
+        }
+        if solved.of(exercise).next().is_none() {
+            problems.push(format!("{exercise}: no checks ran with the solution"));
         }
     }
-    Ok(problems)
+    problems
 }
 
 #[cfg(test)]
@@ -402,6 +406,48 @@ mod tests {
         assert!(checked.passed("register_atomically"));
         assert!(!checked.passed("audit_survives"));
         assert!(!checked.passed("unknown"), "an exercise without tests has not passed");
+    }
+
+    #[test]
+    fn an_exercise_that_passes_as_shipped_or_fails_with_its_solution_or_has_no_checks_is_named() {
+        let result = |exercise: &str, test: &str, passed: bool| TestResult {
+            exercise: exercise.into(),
+            test: test.into(),
+            passed,
+            message: if passed {
+                String::new()
+            } else {
+                "assertion failed".into()
+            },
+        };
+        let shipped = Checked {
+            tests: vec![
+                result("holds", "a", false),
+                result("holds", "b", true),
+                result("asks_nothing", "a", true),
+                result("unsolvable", "a", false),
+            ],
+            build_error: None,
+        };
+        let solved = Checked {
+            tests: vec![
+                result("holds", "a", true),
+                result("holds", "b", true),
+                result("asks_nothing", "a", true),
+                result("unsolvable", "a", false),
+            ],
+            build_error: None,
+        };
+        let problems = judge(&["holds", "asks_nothing", "unsolvable", "unchecked"], &shipped, &solved);
+        assert_eq!(
+            problems,
+            [
+                "asks_nothing: passes as shipped, so it asks nothing of the learner",
+                "unsolvable: its solution fails a: assertion failed",
+                "unchecked: no checks ran",
+                "unchecked: no checks ran with the solution",
+            ]
+        );
     }
 
     #[test]
