@@ -10,7 +10,8 @@ default:
     @just --list --unsorted
 
 # Every test of the workspace against real services, each exercise checked both ways (fails as
-# shipped, passes with its solution), then each benchmark once as a smoke check.
+# shipped, passes with its solution), each benchmark once as a smoke check, then the book built
+# and opened in a real browser.
 test:
     scripts/with-services just _test-all
 
@@ -24,6 +25,7 @@ _test-all:
     cargo test --workspace --doc
     cargo test --workspace --bench '*'
     just _each-provider-off 'nextest run --lib'
+    just docs-check
 
 # Chapter 01 with each notification provider switched off in turn (`cargo CMD -p ch01... TAIL`): a
 # provider is deletable when the chapter builds, lints and passes its tests without it.
@@ -97,10 +99,18 @@ tour *ARGS:
 doctor:
     if [ -f target/services.env ] && ! env | grep -q '^WORKBOOK_'; then source target/services.env; fi; cargo run -q -- doctor
 
-# Builds the book into docs/book (installs mdBook the first time).
+# Builds the book into docs/book: installs mdBook the first time, and fetches the mermaid script
+# that draws its diagrams (scripts/book-assets), so that the book loads nothing from a network
+# when it is read.
 docs:
-    command -v mdbook >/dev/null || cargo install mdbook --locked
+    command -v mdbook >/dev/null || cargo install mdbook --version 0.5.4 --locked
+    scripts/book-assets
     mdbook build docs
+
+# Opens every page of the built book in headless Chromium: fails on a JavaScript error, a diagram
+# that did not render, a broken link or a broken image.
+docs-check: docs
+    cargo run -q -- book --check
 
 # Starts the services on this machine without Docker (see scripts/local-services).
 services-up:

@@ -204,6 +204,8 @@ pub fn render(results: &Results, left_out: &[String], earlier: &BTreeMap<String,
         for (function, mean) in rows {
             let _ = writeln!(page, "| `{function}` | {} | {:.2}x |", human(*mean), mean / fastest);
         }
+        // Drawn from these same results by `workbook bench --report` (see `bench_chart`).
+        let _ = writeln!(page, "\n![`{group}`: the ratios](charts/{group}.svg)");
         page.push('\n');
     }
     if !left_out.is_empty() {
@@ -265,6 +267,10 @@ mod tests {
         let migrate = page.find("| `create_and_migrate` | 236.00 ms | 5.24x |").expect(&page);
         assert!(clone < migrate, "fastest first:\n{page}");
         assert!(page.contains("| `only` | 1.50 µs | 1.00x |"), "{page}");
+        assert!(
+            page.contains("![`other`: the ratios](charts/other.svg)"),
+            "each measured group shows its chart: {page}"
+        );
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! `workbook tour` runs every tour on embedded stand-ins (SQLite in memory, an in-process Kafka),
 //! so it works on any machine; `workbook tour --real` runs them against the services the tests use.
 
+mod bench_chart;
 mod bench_report;
+mod book_check;
 mod chapters;
 mod coverage_report;
 mod doctor;
@@ -87,6 +89,13 @@ enum Command {
     },
     /// Checks the current exercise each time its file is saved, and moves on when it passes.
     Watch,
+    /// The built book (docs/book, `just docs`).
+    Book {
+        /// Opens every page in headless Chromium and fails on a JavaScript error, a diagram
+        /// that did not render, a broken link or a broken image (what `just test` does).
+        #[arg(long)]
+        check: bool,
+    },
     /// Benchmark results.
     Bench {
         /// Writes docs/src/benchmarks.md from criterion's latest results.
@@ -167,6 +176,7 @@ async fn run() -> anyhow::Result<()> {
         Command::Solution { name, give_up } => learn::solution(&workspace_root(), &name, give_up),
         Command::Watch => learn::watch(&workspace_root()),
         Command::Bench { report } => bench(report),
+        Command::Book { check } => book(check),
     }
 }
 
@@ -258,6 +268,25 @@ fn handouts() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn book(check: bool) -> anyhow::Result<()> {
+    if !check {
+        bail!("`just docs` builds the book; `workbook book --check` checks it in a browser");
+    }
+    let book = workspace_root().join("docs/book");
+    let problems = book_check::check(&book)?;
+    if problems.is_empty() {
+        println!(
+            "book: every page loads, draws its diagrams and links somewhere ({})",
+            book.display()
+        );
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("book: {problem}");
+    }
+    bail!("the book has {} problem(s)", problems.len())
+}
+
 fn bench(report: bool) -> anyhow::Result<()> {
     if !report {
         bail!("`just bench` runs the benchmarks; `workbook bench --report` writes their table");
@@ -270,6 +299,14 @@ fn bench(report: bool) -> anyhow::Result<()> {
     let page = bench_report::render(&results, &left_out, &earlier, "just bench && workbook bench --report");
     std::fs::write(&path, page)?;
     println!("wrote {} ({} groups)", path.display(), results.len());
+    // A chart for each group measured now, from the same results as its table.
+    let charts = root.join("docs/src/charts");
+    std::fs::create_dir_all(&charts)?;
+    for (group, functions) in &results {
+        let chart = bench_chart::svg(group, functions, &format!("just bench {group}"));
+        std::fs::write(charts.join(bench_chart::file_name(group)), chart)?;
+    }
+    println!("wrote {} charts in {}", results.len(), charts.display());
     for line in &left_out {
         println!("left out {line}");
     }

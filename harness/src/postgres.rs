@@ -53,8 +53,9 @@ impl Server for Postgres {
     }
 
     /// Renamed out of the way at once (0.2 ms), and dropped in the background by
-    /// [`pool::drop_retired_in_background`]. A rename needs the database to have no sessions: when
-    /// a client of the test's own is still connected, it is dropped by force, now.
+    /// [`pool::drop_retired_in_background`]. A rename needs the database to have no sessions, so
+    /// the test's are ended first ([`end_sessions`]); if the rename fails all the same, the
+    /// database is dropped by force, now.
     async fn retire(admin_url: &str, name: &str) -> Result<(), HarnessError> {
         let name = names::safe_identifier(name)?.to_owned();
         let retired = pool::retired_name(&name);
