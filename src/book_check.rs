@@ -94,6 +94,8 @@ fn open_in_browser(browser: &str, page: &Path) -> anyhow::Result<(String, String
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
+            // Containers often give /dev/shm a few megabytes, too few for a renderer.
+            "--disable-dev-shm-usage",
             "--no-first-run",
             "--allow-file-access-from-files",
             "--enable-logging=stderr",
