@@ -8,20 +8,24 @@
 //! what changed, and writes it all at once at commit: in one transaction, parents before children,
 //! one statement per table and kind of change.
 //!
-//! This is the chapter's first piece: the decisions a commit makes before it sends any SQL, each a
-//! plain function with its table of cases. Which columns of a row changed since it was loaded
-//! (`changes`), in which order the tables are written (`order`), and so what a commit writes
-//! (`plan`). The identity map, the commit through chapter 03's manager and the adapters for each
-//! database build on them.
+//! What is here so far is what a commit decides before it sends any SQL: the unit of work's memory,
+//! an identity map that tracks each object once with a snapshot (`unit`); which columns of a row
+//! changed since it was loaded (`changes`); in which order the tables are written (`order`); and
+//! so what a commit writes (`plan`). The commit through chapter 03's manager and the adapters that
+//! write a plan in batches on each database build on them.
 
 pub mod changes;
+pub mod entity;
 pub mod order;
 pub mod plan;
 pub mod table;
+pub mod unit;
 pub mod value;
 
 pub use changes::changed_columns;
+pub use entity::Entity;
 pub use order::{CycleError, delete_order, insert_order};
 pub use plan::{State, Tracked, Write, plan};
 pub use table::Table;
+pub use unit::{Handle, UnitError, UnitOfWork};
 pub use value::Value;

@@ -304,7 +304,8 @@ where
         .await?;
     let swept = harness::owner::sweep::<S>(&url).await?;
     user.close().await?;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE {in_use}")))
+    // Nobody's once its session is gone, so another test process's sweep may drop it first.
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {in_use}")))
         .execute(&mut admin)
         .await?;
     Ok(swept)
