@@ -63,7 +63,7 @@ mod tests {
     #[case::the_price(with(1, 2499.into()), &["price_cents"])]
     #[case::the_stock_to_zero(with(2, 0.into()), &["stock"])]
     #[case::the_name_to_empty(with(0, "".into()), &["name"])]
-    #[case::the_description_to_null(with(3, Value::Null), &["description"])]
+    #[case::the_description_to_null(with(3, Value::Text(None)), &["description"])]
     #[case::the_same_value_again(with(1, 1999.into()), &[])]
     #[case::two_columns(vec!["gadget".into(), 1999.into(), 4.into(), Some("blue").into()], &["name", "stock"])]
     fn only_the_columns_that_differ_are_changed_and_a_zero_value_is_a_change(
@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn a_null_that_becomes_a_value_is_a_change_too() {
-        let loaded = with(3, Value::Null);
+        let loaded = with(3, Value::Text(None));
         assert_eq!(changed_columns(&PRODUCTS, &loaded, &widget()), ["description"]);
     }
 

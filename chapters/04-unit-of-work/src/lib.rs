@@ -8,24 +8,38 @@
 //! what changed, and writes it all at once at commit: in one transaction, parents before children,
 //! one statement per table and kind of change.
 //!
-//! What is here so far is what a commit decides before it sends any SQL: the unit of work's memory,
-//! an identity map that tracks each object once with a snapshot (`unit`); which columns of a row
-//! changed since it was loaded (`changes`); in which order the tables are written (`order`); and
-//! so what a commit writes (`plan`). The commit through chapter 03's manager and the adapters that
-//! write a plan in batches on each database build on them.
+//! What is here so far: the unit of work's memory, an identity map that tracks each object once
+//! with a snapshot (`unit`); which columns of a row changed since it was loaded (`changes`); in
+//! which order the tables are written (`order`); what a commit writes (`plan`); the statements
+//! that write it, a multi-row one per table and kind, cut at each database's parameter limit
+//! (`writer`); and the commit, all of it in one transaction or none (`commit`), on PostgreSQL,
+//! MariaDB and SQLite. The commit through chapter 03's manager, optimistic locking and the lesson's
+//! steps build on them.
 
 pub mod changes;
+pub mod commit;
 pub mod entity;
 pub mod order;
 pub mod plan;
+pub mod shop;
 pub mod table;
 pub mod unit;
 pub mod value;
+pub mod writer;
 
 pub use changes::changed_columns;
+pub use commit::{CommitError, commit};
 pub use entity::Entity;
 pub use order::{CycleError, delete_order, insert_order};
 pub use plan::{State, Tracked, Write, plan};
 pub use table::Table;
 pub use unit::{Handle, UnitError, UnitOfWork};
 pub use value::Value;
+pub use writer::{Batched, PlanWriter, Written};
+
+/// The chapter's schema on each database.
+pub mod migrations {
+    pub static POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+    pub static MYSQL: sqlx::migrate::Migrator = sqlx::migrate!("migrations/mysql");
+    pub static SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+}

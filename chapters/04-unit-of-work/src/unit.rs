@@ -191,7 +191,8 @@ impl UnitOfWork {
         Ok(())
     }
 
-    fn open(&self) -> Result<(), UnitError> {
+    /// `Finished` once the unit of work was committed or rolled back.
+    pub fn open(&self) -> Result<(), UnitError> {
         match self.finished {
             Some(how) => Err(UnitError::Finished(how)),
             None => Ok(()),
@@ -229,30 +230,7 @@ mod tests {
 
     use super::*;
     use crate::plan::{Write, plan};
-
-    #[derive(Debug, Clone, PartialEq)]
-    struct Product {
-        id: Uuid,
-        name: String,
-        stock: i64,
-    }
-
-    impl Entity for Product {
-        const TABLE: Table = Table {
-            name: "products",
-            key: "id",
-            columns: &["name", "stock"],
-            references: &[],
-        };
-
-        fn id(&self) -> Uuid {
-            self.id
-        }
-
-        fn values(&self) -> Vec<Value> {
-            vec![self.name.clone().into(), self.stock.into()]
-        }
-    }
+    use crate::shop::Product;
 
     fn widget() -> Product {
         Product {

@@ -1,0 +1,274 @@
+//! Writing a plan: one statement per run of writes to one table of one kind (and, for updates,
+//! of one set of columns), each cut to stay within the database's limit of bound parameters.
+//!
+//! The statements are the same on PostgreSQL, MariaDB and SQLite; what differs between them here
+//! is the limit (and the placeholders, which sqlx's `QueryBuilder` writes). New rows go in one
+//! multi-row `INSERT ... VALUES (...), (...)`; changed rows in one `UPDATE ... SET column = CASE
+//! key WHEN ... THEN ... END WHERE key IN (...)`, which every one of the three accepts; removed rows
+//! in one `DELETE ... WHERE key IN (...)`.
+
+use std::future::Future;
+
+use sqlx::{Database, Encode, Executor, IntoArguments, MySql, Postgres, QueryBuilder, Sqlite, Type};
+use uuid::Uuid;
+
+use crate::plan::Write;
+use crate::value::Value;
+
+/// A database the writer can batch for: how many parameters one statement may bind.
+pub trait Batched: Database {
+    const MAX_PARAMS: usize;
+}
+
+/// PostgreSQL's wire protocol counts parameters in 16 bits.
+impl Batched for Postgres {
+    const MAX_PARAMS: usize = 65_535;
+}
+
+/// MySQL's and MariaDB's prepared statements count them in 16 bits too.
+impl Batched for MySql {
+    const MAX_PARAMS: usize = 65_535;
+}
+
+/// `SQLITE_MAX_VARIABLE_NUMBER` since SQLite 3.32.
+impl Batched for Sqlite {
+    const MAX_PARAMS: usize = 32_766;
+}
+
+/// What a write sent.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    pub statements: usize,
+    pub rows: usize,
+}
+
+// ANCHOR: write
+/// A database a plan can be written to. The `where` clause is what sqlx must know of a database
+/// to send these statements: that its connections execute queries, and how it encodes each kind
+/// of value. It is written here once, and the commit and its callers need only `PlanWriter`.
+pub trait PlanWriter: Batched {
+    /// Sends `writes`, in their order, as few statements as the batching allows, on `conn` (in
+    /// the caller's transaction).
+    fn write(conn: &mut Self::Connection, writes: &[Write]) -> impl Future<Output = sqlx::Result<Written>>;
+}
+
+impl<DB> PlanWriter for DB
+where
+    DB: Batched,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB> + Default,
+    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+{
+    async fn write(conn: &mut DB::Connection, writes: &[Write]) -> sqlx::Result<Written> {
+        let mut written = Written::default();
+        for batch in batches(writes, DB::MAX_PARAMS) {
+            statement::<DB>(batch).build().execute(&mut *conn).await?;
+            written.statements += 1;
+            written.rows += batch.len();
+        }
+        Ok(written)
+    }
+}
+// ANCHOR_END: write
+
+/// `writes` cut into runs that one statement can send: consecutive writes of one kind, to one
+/// table and (for updates) of one set of columns, at most `max_params` parameters each.
+pub fn batches(writes: &[Write], max_params: usize) -> Vec<&[Write]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < writes.len() {
+        let per_row = parameters(&writes[start]);
+        let room = (max_params / per_row).max(1);
+        let mut end = start + 1;
+        while end < writes.len() && end - start < room && same_statement(&writes[start], &writes[end]) {
+            end += 1;
+        }
+        batches.push(&writes[start..end]);
+        start = end;
+    }
+    batches
+}
+
+/// How many parameters one row of this write binds.
+fn parameters(write: &Write) -> usize {
+    match write {
+        Write::Insert { values, .. } => 1 + values.len(),
+        // Per column, the key and the value in the CASE; and the key once more in the IN list.
+        Write::Update { columns, .. } => 2 * columns.len() + 1,
+        Write::Delete { .. } => 1,
+    }
+}
+
+fn same_statement(a: &Write, b: &Write) -> bool {
+    match (a, b) {
+        (Write::Insert { table: x, .. }, Write::Insert { table: y, .. })
+        | (Write::Delete { table: x, .. }, Write::Delete { table: y, .. }) => x.name == y.name,
+        (
+            Write::Update {
+                table: x, columns: c, ..
+            },
+            Write::Update {
+                table: y, columns: d, ..
+            },
+        ) => x.name == y.name && c == d,
+        _ => false,
+    }
+}
+
+/// The one statement that sends `batch` (a run made by [`batches`]).
+fn statement<DB>(batch: &[Write]) -> QueryBuilder<DB>
+where
+    DB: Database,
+    DB::Arguments: Default,
+    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+{
+    let mut query = QueryBuilder::<DB>::new("");
+    match &batch[0] {
+        Write::Insert { table, .. } => {
+            query.push(format_args!("INSERT INTO {} ({}", table.name, table.key));
+            for column in table.columns {
+                query.push(format_args!(", {column}"));
+            }
+            query.push(") VALUES ");
+            for (n, write) in batch.iter().enumerate() {
+                let Write::Insert { id, values, .. } = write else {
+                    unreachable!("a run is of one kind")
+                };
+                query.push(if n == 0 { "(" } else { ", (" });
+                query.push_bind(*id);
+                for value in values {
+                    query.push(", ");
+                    bind(&mut query, value);
+                }
+                query.push(")");
+            }
+        }
+        Write::Update { table, columns, .. } => {
+            query.push(format_args!("UPDATE {} SET ", table.name));
+            for (c, column) in columns.iter().enumerate() {
+                query.push(format_args!(
+                    "{}{column} = CASE {}",
+                    if c == 0 { "" } else { ", " },
+                    table.key
+                ));
+                for write in batch {
+                    let Write::Update { id, values, .. } = write else {
+                        unreachable!("a run is of one kind")
+                    };
+                    query.push(" WHEN ");
+                    query.push_bind(*id);
+                    query.push(" THEN ");
+                    bind(&mut query, &values[c]);
+                }
+                query.push(" END");
+            }
+            query.push(format_args!(" WHERE {} IN (", table.key));
+            push_ids(&mut query, batch);
+        }
+        Write::Delete { table, .. } => {
+            query.push(format_args!("DELETE FROM {} WHERE {} IN (", table.name, table.key));
+            push_ids(&mut query, batch);
+        }
+    }
+    query
+}
+
+fn push_ids<DB>(query: &mut QueryBuilder<DB>, batch: &[Write])
+where
+    DB: Database,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+{
+    for (n, write) in batch.iter().enumerate() {
+        let (Write::Update { id, .. } | Write::Delete { id, .. } | Write::Insert { id, .. }) = write;
+        if n > 0 {
+            query.push(", ");
+        }
+        query.push_bind(*id);
+    }
+    query.push(")");
+}
+
+/// Binds a value as its column's type, a `NULL` included.
+fn bind<DB>(query: &mut QueryBuilder<DB>, value: &Value)
+where
+    DB: Database,
+    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
+{
+    match value {
+        Value::Bool(v) => query.push_bind(*v),
+        Value::Int(v) => query.push_bind(*v),
+        Value::Text(v) => query.push_bind(v.clone()),
+        Value::Uuid(v) => query.push_bind(*v),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+    use crate::table::Table;
+
+    const PRODUCTS: Table = Table {
+        name: "products",
+        key: "id",
+        columns: &["name", "stock"],
+        references: &[],
+    };
+    const ORDERS: Table = Table {
+        name: "orders",
+        key: "id",
+        columns: &["customer"],
+        references: &[],
+    };
+
+    fn insert(table: Table) -> Write {
+        let values = table.columns.iter().map(|_| Value::from(1)).collect();
+        Write::Insert {
+            table,
+            id: Uuid::nil(),
+            values,
+        }
+    }
+
+    fn update(columns: &[&'static str]) -> Write {
+        Write::Update {
+            table: PRODUCTS,
+            id: Uuid::nil(),
+            columns: columns.to_vec(),
+            values: columns.iter().map(|_| Value::from(1)).collect(),
+        }
+    }
+
+    fn delete(table: Table) -> Write {
+        Write::Delete { table, id: Uuid::nil() }
+    }
+
+    #[rstest]
+    #[case::one_table_one_kind(vec![insert(PRODUCTS), insert(PRODUCTS), insert(PRODUCTS)], 1000, &[3])]
+    #[case::a_new_table_starts_a_statement(vec![insert(ORDERS), insert(PRODUCTS), insert(PRODUCTS)], 1000, &[1, 2])]
+    #[case::a_new_kind_starts_a_statement(vec![insert(PRODUCTS), update(&["stock"]), delete(PRODUCTS)], 1000, &[1, 1, 1])]
+    #[case::other_columns_start_a_statement(vec![update(&["stock"]), update(&["stock"]), update(&["name", "stock"])], 1000, &[2, 1])]
+    // Three parameters an inserted product: seven fit in 21, the eighth starts a statement.
+    #[case::cut_at_the_parameter_limit(vec![insert(PRODUCTS); 8], 21, &[7, 1])]
+    // Five for an update of two columns, one for a delete.
+    #[case::updates_and_deletes_count_their_own(vec![update(&["name", "stock"]); 3], 10, &[2, 1])]
+    #[case::deletes(vec![delete(ORDERS); 5], 2, &[2, 2, 1])]
+    #[case::a_row_larger_than_the_limit_still_goes(vec![insert(PRODUCTS); 2], 2, &[1, 1])]
+    #[case::nothing(vec![], 10, &[])]
+    fn writes_are_cut_into_statements(#[case] writes: Vec<Write>, #[case] max_params: usize, #[case] sizes: &[usize]) {
+        let cut: Vec<usize> = batches(&writes, max_params).iter().map(|batch| batch.len()).collect();
+        assert_eq!(cut, sizes);
+    }
+}

@@ -1,0 +1,209 @@
+//! What a commit writes: parents before children on foreign keys that are checked at each
+//! statement, only the rows that changed, a statement per table and kind (cut at the database's
+//! parameter limit), and nothing at all when a statement fails.
+
+use ch04_unit_of_work::shop::{Order, OrderLine, Product};
+use ch04_unit_of_work::{CommitError, UnitOfWork};
+use rstest::rstest;
+use sqlx::{MySql, Postgres, Sqlite};
+use uuid::Uuid;
+
+use crate::support::Store;
+
+fn product(name: &str, stock: i64) -> Product {
+    Product {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        stock,
+    }
+}
+
+/// A widget (stock 5) and a gadget (stock 7), stored by a unit of work of their own.
+async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, Product)> {
+    let (widget, gadget) = (product("widget", 5), product("gadget", 7));
+    let mut unit = UnitOfWork::new();
+    unit.register_new(widget.clone())?;
+    unit.register_new(gadget.clone())?;
+    let written = DB::commit_unit(&mut unit, pool).await?;
+    assert_eq!((written.statements, written.rows), (1, 2), "two products, one INSERT");
+    Ok((widget, gadget))
+}
+
+/// Loads a product into `unit` (one query, unless the unit has it already).
+async fn load<DB: Store>(
+    unit: &mut UnitOfWork,
+    pool: &sqlx::Pool<DB>,
+    id: Uuid,
+) -> anyhow::Result<ch04_unit_of_work::Handle<Product>> {
+    let loaded = unit
+        .load(id, |id| async move {
+            DB::product(pool, id).await.map_err(anyhow::Error::from)
+        })
+        .await?;
+    loaded.ok_or_else(|| anyhow::anyhow!("no product {id}"))
+}
+
+// ANCHOR: place_order
+#[rstest]
+#[tokio::test]
+async fn an_order_is_written_parents_first_and_only_the_changed_product_is_updated<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let (widget, gadget) = stocked(pool).await?;
+
+    let mut unit = UnitOfWork::new();
+    let (w, g) = (
+        load(&mut unit, pool, widget.id).await?,
+        load(&mut unit, pool, gadget.id).await?,
+    );
+    let order = Order {
+        id: Uuid::now_v7(),
+        customer: "ada".into(),
+    };
+    // The lines are registered before their order: the commit puts the order first.
+    for (product, quantity) in [(&w, 2), (&g, 0)] {
+        let product_id = product.lock().id;
+        unit.register_new(OrderLine {
+            id: Uuid::now_v7(),
+            order_id: order.id,
+            product_id,
+            quantity,
+        })?;
+    }
+    unit.register_new(order.clone())?;
+    w.lock().stock -= 2;
+
+    let written = DB::commit_unit(&mut unit, pool).await?;
+
+    assert_eq!(
+        (written.statements, written.rows),
+        (3, 4),
+        "an INSERT of the order, one of both lines, an UPDATE of the widget alone"
+    );
+    assert_eq!(DB::product(pool, widget.id).await?.map(|p| p.stock), Some(3));
+    assert_eq!(
+        DB::product(pool, gadget.id).await?,
+        Some(gadget),
+        "the gadget is as it was"
+    );
+    assert_eq!(
+        (DB::count(pool, "orders").await?, DB::count(pool, "order_lines").await?),
+        (1, 2)
+    );
+    Ok(())
+}
+// ANCHOR_END: place_order
+
+#[rstest]
+#[tokio::test]
+async fn a_removed_order_takes_its_lines_first_and_a_commit_happens_once<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let (widget, _) = stocked(pool).await?;
+    let mut placing = UnitOfWork::new();
+    let order = placing.register_new(Order {
+        id: Uuid::now_v7(),
+        customer: "ada".into(),
+    })?;
+    let order_id = order.lock().id;
+    let lines: Vec<_> = (1..=2)
+        .map(|quantity| OrderLine {
+            id: Uuid::now_v7(),
+            order_id,
+            product_id: widget.id,
+            quantity,
+        })
+        .collect();
+    for line in &lines {
+        placing.register_new(line.clone())?;
+    }
+    DB::commit_unit(&mut placing, pool).await?;
+    assert!(matches!(
+        DB::commit_unit(&mut placing, pool).await,
+        Err(CommitError::Unit(_))
+    ));
+
+    let mut cancelling = UnitOfWork::new();
+    // Removed in the order that the foreign keys refuse: the order first.
+    let order = cancelling.loaded(Order {
+        id: order_id,
+        customer: "ada".into(),
+    })?;
+    cancelling.register_removed(&order)?;
+    for line in lines {
+        let line = cancelling.loaded(line)?;
+        cancelling.register_removed(&line)?;
+    }
+    let written = DB::commit_unit(&mut cancelling, pool).await?;
+
+    assert_eq!(
+        (written.statements, written.rows),
+        (2, 3),
+        "one DELETE of the lines, then one of the order"
+    );
+    assert_eq!(
+        (DB::count(pool, "orders").await?, DB::count(pool, "order_lines").await?),
+        (0, 0)
+    );
+    Ok(())
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_commit_whose_second_statement_fails_leaves_nothing_of_the_first<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let mut unit = UnitOfWork::new();
+    let order = unit.register_new(Order {
+        id: Uuid::now_v7(),
+        customer: "ada".into(),
+    })?;
+    let order_id = order.lock().id;
+    unit.register_new(OrderLine {
+        id: Uuid::now_v7(),
+        order_id,
+        // No such product: the foreign key refuses the line, after the order went in.
+        product_id: Uuid::now_v7(),
+        quantity: 1,
+    })?;
+
+    let refused = DB::commit_unit(&mut unit, pool).await;
+
+    assert!(matches!(refused, Err(CommitError::Storage(_))), "{refused:?}");
+    assert_eq!(
+        DB::count(pool, "orders").await?,
+        0,
+        "the order went with the rolled-back transaction"
+    );
+    Ok(())
+}
+
+#[rstest]
+#[case::postgres(Postgres, 1)]
+#[case::mariadb(MySql, 1)]
+#[case::sqlite(Sqlite, 2)]
+#[tokio::test]
+async fn a_batch_past_the_parameter_limit_is_cut_into_statements<DB: Store>(
+    #[case] _backend: DB,
+    #[case] statements: usize,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    // Three parameters a product: 36,000, past SQLite's 32,766 and within the others' 65,535.
+    let mut unit = UnitOfWork::new();
+    for n in 0..12_000 {
+        unit.register_new(product(&format!("part {n}"), n))?;
+    }
+
+    let written = DB::commit_unit(&mut unit, pool).await?;
+
+    assert_eq!((written.statements, written.rows), (statements, 12_000));
+    assert_eq!(DB::count(pool, "products").await?, 12_000);
+    Ok(())
+}

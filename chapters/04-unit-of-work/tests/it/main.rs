@@ -1,0 +1,6 @@
+//! Chapter 04's integration tests, on real PostgreSQL, MariaDB and SQLite through the harness:
+//! - `commit`: what a commit writes, in which order and in how many statements, and that a commit
+//!   that fails writes nothing.
+
+mod commit;
+mod support;

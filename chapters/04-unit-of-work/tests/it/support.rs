@@ -1,0 +1,83 @@
+//! A database of the test's own on each backend, and the few statements the tests read it with.
+
+use std::future::Future;
+
+use ch04_unit_of_work::migrations::{MYSQL, POSTGRES, SQLITE};
+use ch04_unit_of_work::shop::Product;
+use ch04_unit_of_work::{Batched, CommitError, PlanWriter, UnitOfWork, Written, commit};
+use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
+use sqlx::{Encode, Executor, IntoArguments, MySql, Pool, Postgres, QueryBuilder, Sqlite, Type};
+use uuid::Uuid;
+
+/// A backend the tests run on: where its database of the test's own comes from.
+pub trait Provisioned: Batched + Sized {
+    type Handle;
+    fn database() -> impl Future<Output = anyhow::Result<Self::Handle>>;
+    fn pool(handle: &Self::Handle) -> &Pool<Self>;
+}
+
+impl Provisioned for Postgres {
+    type Handle = PgDatabase;
+    async fn database() -> anyhow::Result<PgDatabase> {
+        Ok(PgDatabase::new(&POSTGRES).await?)
+    }
+    fn pool(handle: &PgDatabase) -> &Pool<Postgres> {
+        handle.pool()
+    }
+}
+
+impl Provisioned for MySql {
+    type Handle = MySqlDatabase;
+    async fn database() -> anyhow::Result<MySqlDatabase> {
+        Ok(MySqlDatabase::new(&MYSQL).await?)
+    }
+    fn pool(handle: &MySqlDatabase) -> &Pool<MySql> {
+        handle.pool()
+    }
+}
+
+impl Provisioned for Sqlite {
+    type Handle = SqliteDatabase;
+    async fn database() -> anyhow::Result<SqliteDatabase> {
+        Ok(SqliteDatabase::new(&SQLITE).await?)
+    }
+    fn pool(handle: &SqliteDatabase) -> &Pool<Sqlite> {
+        handle.pool()
+    }
+}
+
+/// What the tests do on any backend, written once: commit a unit of work, read a product, count
+/// a table's rows.
+pub trait Store: Provisioned {
+    fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<Self>) -> impl Future<Output = Result<Written, CommitError>>;
+    fn product(pool: &Pool<Self>, id: Uuid) -> impl Future<Output = sqlx::Result<Option<Product>>>;
+    fn count(pool: &Pool<Self>, table: &'static str) -> impl Future<Output = sqlx::Result<i64>>;
+}
+
+impl<DB> Store for DB
+where
+    DB: Provisioned + PlanWriter,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB> + Default,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'r> Product: sqlx::FromRow<'r, DB::Row>,
+    for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+{
+    async fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<DB>) -> Result<Written, CommitError> {
+        commit::<DB>(unit, pool).await
+    }
+
+    async fn product(pool: &Pool<DB>, id: Uuid) -> sqlx::Result<Option<Product>> {
+        let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock FROM products WHERE id = ");
+        query.push_bind(id);
+        query.build_query_as().fetch_optional(pool).await
+    }
+
+    async fn count(pool: &Pool<DB>, table: &'static str) -> sqlx::Result<i64> {
+        let (count,): (i64,) = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) FROM {table}"))
+            .build_query_as()
+            .fetch_one(pool)
+            .await?;
+        Ok(count)
+    }
+}
