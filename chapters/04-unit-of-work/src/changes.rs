@@ -10,7 +10,8 @@ use crate::value::Value;
 
 // ANCHOR: changed_columns
 /// The columns of `table` whose value in `now` differs from `loaded`, in the table's order. Both
-/// list the values of `table.columns`, in that order.
+/// list the values of `table.columns`, in that order. The version column is the unit of work's to
+/// move on, not the use case's, so it is never one of them.
 pub fn changed_columns(table: &Table, loaded: &[Value], now: &[Value]) -> Vec<&'static str> {
     assert_eq!(
         loaded.len(),
@@ -28,7 +29,7 @@ pub fn changed_columns(table: &Table, loaded: &[Value], now: &[Value]) -> Vec<&'
         .columns
         .iter()
         .zip(loaded.iter().zip(now))
-        .filter(|(_, (before, after))| before != after)
+        .filter(|(column, (before, after))| before != after && Some(**column) != table.version)
         .map(|(column, _)| *column)
         .collect()
 }
@@ -45,6 +46,7 @@ mod tests {
         key: "id",
         columns: &["name", "price_cents", "stock", "description"],
         references: &[],
+        version: None,
     };
 
     fn widget() -> Vec<Value> {
@@ -71,6 +73,22 @@ mod tests {
         #[case] expected: &[&str],
     ) {
         assert_eq!(changed_columns(&PRODUCTS, &widget(), &now), expected);
+    }
+
+    #[test]
+    fn the_version_column_changed_by_hand_is_no_change() {
+        let versioned = Table {
+            version: Some("stock"),
+            ..PRODUCTS
+        };
+        assert_eq!(
+            changed_columns(&versioned, &widget(), &with(2, 6.into())),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            changed_columns(&versioned, &widget(), &with(1, 1.into())),
+            ["price_cents"]
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use sqlx::Pool;
 use crate::order::CycleError;
 use crate::plan::plan;
 use crate::unit::{UnitError, UnitOfWork};
-use crate::writer::{PlanWriter, Written};
+use crate::writer::{PlanWriter, WriteError, Written};
 
 /// Why a commit wrote nothing.
 #[derive(Debug, thiserror::Error)]
@@ -14,9 +14,21 @@ pub enum CommitError {
     Unit(#[from] UnitError),
     #[error(transparent)]
     Order(#[from] CycleError),
+    /// A row was changed by someone else since this unit of work loaded it; nothing was written.
+    #[error("{table} {id} was changed by someone else since it was loaded; nothing was written")]
+    Conflict { table: &'static str, id: uuid::Uuid },
     /// The database refused a statement or went away; the transaction was rolled back.
     #[error("the commit was rolled back: {0}")]
     Storage(#[from] sqlx::Error),
+}
+
+impl From<WriteError> for CommitError {
+    fn from(error: WriteError) -> Self {
+        match error {
+            WriteError::Conflict { table, id } => CommitError::Conflict { table, id },
+            WriteError::Storage(error) => CommitError::Storage(error),
+        }
+    }
 }
 
 // ANCHOR: commit

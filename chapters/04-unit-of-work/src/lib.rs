@@ -12,9 +12,10 @@
 //! with a snapshot (`unit`); which columns of a row changed since it was loaded (`changes`); in
 //! which order the tables are written (`order`); what a commit writes (`plan`); the statements
 //! that write it, a multi-row one per table and kind, cut at each database's parameter limit
-//! (`writer`); and the commit, all of it in one transaction or none (`commit`), on PostgreSQL,
-//! MariaDB and SQLite. The commit through chapter 03's manager, optimistic locking and the lesson's
-//! steps build on them.
+//! (`writer`), each update and delete of a versioned row checking the version it was loaded at
+//! (optimistic locking); and the commit, all of it in one transaction or none (`commit`), on
+//! PostgreSQL, MariaDB and SQLite. The commit through chapter 03's manager, pessimistic locking
+//! and the lesson's steps build on them.
 
 pub mod changes;
 pub mod commit;
@@ -35,7 +36,7 @@ pub use plan::{State, Tracked, Write, plan};
 pub use table::Table;
 pub use unit::{Handle, UnitError, UnitOfWork};
 pub use value::Value;
-pub use writer::{Batched, PlanWriter, Written};
+pub use writer::{Batched, PlanWriter, WriteError, Written};
 
 /// The chapter's schema on each database.
 pub mod migrations {

@@ -88,6 +88,7 @@ mod tests {
             key: "id",
             columns: &[],
             references,
+            version: None,
         }
     }
 

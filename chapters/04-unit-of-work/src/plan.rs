@@ -20,9 +20,9 @@ pub enum State {
     New,
     /// Loaded through the unit of work, with its values as loaded.
     Loaded(Vec<Value>),
-    /// Registered as removed: deleted at commit (if it was loaded; a new row removed again is
-    /// simply forgotten).
-    Removed,
+    /// Registered as removed, with its values as loaded: deleted at commit. (A new row removed
+    /// again is simply forgotten.)
+    Removed(Vec<Value>),
 }
 
 /// One tracked row, as the plan sees it: its table, key, state and current values.
@@ -42,16 +42,19 @@ pub enum Write {
         id: Uuid,
         values: Vec<Value>,
     },
-    /// Only the columns that changed, with their new values.
+    /// Only the columns that changed, with their new values. `expected`, for a table with a
+    /// version column, is the version the row was loaded at.
     Update {
         table: Table,
         id: Uuid,
         columns: Vec<&'static str>,
         values: Vec<Value>,
+        expected: Option<i64>,
     },
     Delete {
         table: Table,
         id: Uuid,
+        expected: Option<i64>,
     },
 }
 
@@ -93,14 +96,17 @@ pub fn plan(rows: &[Tracked]) -> Result<Vec<Write>, CycleError> {
                 id: row.id,
                 columns,
                 values,
+                expected: version(&row.table, loaded),
             });
         }
     }
     for name in &deletes {
-        for row in of(rows, name, &State::Removed) {
+        for row in rows.iter().filter(|row| row.table.name == *name) {
+            let State::Removed(loaded) = &row.state else { continue };
             writes.push(Write::Delete {
                 table: row.table,
                 id: row.id,
+                expected: version(&row.table, loaded),
             });
         }
     }
@@ -115,11 +121,16 @@ fn of<'a>(rows: &'a [Tracked], name: &'a str, state: &'a State) -> impl Iterator
 }
 
 fn position(table: &Table, column: &str) -> usize {
-    table
-        .columns
-        .iter()
-        .position(|known| *known == column)
-        .expect("a changed column is one of the table's")
+    table.position(column).expect("a changed column is one of the table's")
+}
+
+/// The version a row was loaded at, for a table that has a version column.
+fn version(table: &Table, loaded: &[Value]) -> Option<i64> {
+    let at = table.position(table.version?)?;
+    match loaded[at] {
+        Value::Int(version) => version,
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -131,18 +142,21 @@ mod tests {
         key: "id",
         columns: &["customer"],
         references: &[],
+        version: None,
     };
     const LINES: Table = Table {
         name: "order_lines",
         key: "id",
         columns: &["order_id", "product_id", "quantity"],
         references: &["orders", "products"],
+        version: None,
     };
     const PRODUCTS: Table = Table {
         name: "products",
         key: "id",
         columns: &["name", "stock"],
         references: &[],
+        version: None,
     };
 
     fn id(n: u128) -> Uuid {
@@ -207,7 +221,8 @@ mod tests {
                     table: PRODUCTS,
                     id: id(1),
                     columns: vec!["stock"],
-                    values: vec![3.into()]
+                    values: vec![3.into()],
+                    expected: None,
                 },
             ],
             "the unchanged gadget costs nothing"
@@ -216,8 +231,15 @@ mod tests {
 
     #[test]
     fn a_removed_order_deletes_its_lines_first() {
-        let line = |n| row(LINES, n, State::Removed, vec![id(10).into(), id(1).into(), 1.into()]);
-        let rows = vec![row(ORDERS, 10, State::Removed, vec!["ada".into()]), line(11), line(12)];
+        let line = |n| {
+            let values: Vec<Value> = vec![id(10).into(), id(1).into(), 1.into()];
+            row(LINES, n, State::Removed(values.clone()), values)
+        };
+        let rows = vec![
+            row(ORDERS, 10, State::Removed(vec!["ada".into()]), vec!["ada".into()]),
+            line(11),
+            line(12),
+        ];
         let tables: Vec<&str> = plan(&rows)
             .unwrap()
             .iter()
@@ -238,7 +260,8 @@ mod tests {
                 table: PRODUCTS,
                 id: id(1),
                 columns: vec!["stock"],
-                values: vec![0.into()]
+                values: vec![0.into()],
+                expected: None,
             }]
         );
     }
@@ -250,12 +273,14 @@ mod tests {
             key: "id",
             columns: &[],
             references: &["b"],
+            version: None,
         };
         const B: Table = Table {
             name: "b",
             key: "id",
             columns: &[],
             references: &["a"],
+            version: None,
         };
         let rows = vec![row(A, 1, State::New, vec![]), row(B, 2, State::New, vec![])];
         assert_eq!(plan(&rows).unwrap_err(), CycleError(vec!["a", "b", "a"]));

@@ -12,6 +12,8 @@ pub struct Product {
     pub id: Uuid,
     pub name: String,
     pub stock: i64,
+    /// Moved on by every commit that changes the product (optimistic locking).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -32,8 +34,9 @@ impl Entity for Product {
     const TABLE: Table = Table {
         name: "products",
         key: "id",
-        columns: &["name", "stock"],
+        columns: &["name", "stock", "version"],
         references: &[],
+        version: Some("version"),
     };
 
     fn id(&self) -> Uuid {
@@ -41,7 +44,7 @@ impl Entity for Product {
     }
 
     fn values(&self) -> Vec<Value> {
-        vec![self.name.clone().into(), self.stock.into()]
+        vec![self.name.clone().into(), self.stock.into(), self.version.into()]
     }
 }
 
@@ -51,6 +54,7 @@ impl Entity for Order {
         key: "id",
         columns: &["customer"],
         references: &[],
+        version: None,
     };
 
     fn id(&self) -> Uuid {
@@ -68,6 +72,7 @@ impl Entity for OrderLine {
         key: "id",
         columns: &["order_id", "product_id", "quantity"],
         references: &["orders", "products"],
+        version: None,
     };
 
     fn id(&self) -> Uuid {

@@ -13,4 +13,15 @@ pub struct Table {
     /// The tables this one's foreign keys reference: they are inserted before it, and deleted
     /// after it.
     pub references: &'static [&'static str],
+    /// The version column, one of `columns`, for optimistic locking: each update and delete of a
+    /// row checks that it is still the version loaded, and an update moves it on by one. The
+    /// unit of work manages it; a change made to it by hand is not a change.
+    pub version: Option<&'static str>,
+}
+
+impl Table {
+    /// Where `column` is in `columns`.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.columns.iter().position(|known| *known == column)
+    }
 }

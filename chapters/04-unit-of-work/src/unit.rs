@@ -148,11 +148,13 @@ impl UnitOfWork {
         ) {
             return Err(not_tracked);
         }
-        if self.entries[at].state == State::New {
-            self.entries.remove(at);
-            self.reindex();
-        } else {
-            self.entries[at].state = State::Removed;
+        match &self.entries[at].state {
+            State::New => {
+                self.entries.remove(at);
+                self.reindex();
+            }
+            State::Loaded(snapshot) => self.entries[at].state = State::Removed(snapshot.clone()),
+            State::Removed(_) => {}
         }
         Ok(())
     }
@@ -237,6 +239,7 @@ mod tests {
             id: Uuid::from_u128(7),
             name: "widget".into(),
             stock: 5,
+            version: 0,
         }
     }
 
@@ -281,6 +284,7 @@ mod tests {
                 id: Uuid::from_u128(9),
                 name: "gadget".into(),
                 stock: 2,
+                version: 0,
             })
             .unwrap();
         product.lock().stock = 0;
@@ -292,13 +296,14 @@ mod tests {
                 Write::Insert {
                     table: Product::TABLE,
                     id: Uuid::from_u128(9),
-                    values: vec!["gadget".into(), 3.into()],
+                    values: vec!["gadget".into(), 3.into(), 0.into()],
                 },
                 Write::Update {
                     table: Product::TABLE,
                     id: widget().id,
                     columns: vec!["stock"],
                     values: vec![0.into()],
+                    expected: Some(0),
                 },
             ]
         );
@@ -320,6 +325,7 @@ mod tests {
                 id: Uuid::from_u128(9),
                 name: "gadget".into(),
                 stock: 1,
+                version: 0,
             })
             .unwrap();
 
@@ -329,7 +335,7 @@ mod tests {
         let states: Vec<State> = unit.tracked().into_iter().map(|row| row.state).collect();
         assert_eq!(
             states,
-            [State::Removed],
+            [State::Removed(widget().values())],
             "the new gadget was never stored: nothing to delete"
         );
         assert!(unit.get::<Product>(Uuid::from_u128(9)).is_none());

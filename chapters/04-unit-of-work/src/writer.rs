@@ -15,24 +15,46 @@ use uuid::Uuid;
 use crate::plan::Write;
 use crate::value::Value;
 
-/// A database the writer can batch for: how many parameters one statement may bind.
+/// A database the writer can batch for: how many parameters one statement may bind, and how many
+/// rows a statement touched (sqlx has no one method for it across databases).
 pub trait Batched: Database {
     const MAX_PARAMS: usize;
+    fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
 /// PostgreSQL's wire protocol counts parameters in 16 bits.
 impl Batched for Postgres {
     const MAX_PARAMS: usize = 65_535;
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
-/// MySQL's and MariaDB's prepared statements count them in 16 bits too.
+/// MySQL's and MariaDB's prepared statements count them in 16 bits too. (MariaDB counts the rows
+/// an `UPDATE` changed, not those it matched; a versioned update always changes its version.)
 impl Batched for MySql {
     const MAX_PARAMS: usize = 65_535;
+    fn rows_affected(result: &sqlx::mysql::MySqlQueryResult) -> u64 {
+        result.rows_affected()
+    }
 }
 
 /// `SQLITE_MAX_VARIABLE_NUMBER` since SQLite 3.32.
 impl Batched for Sqlite {
     const MAX_PARAMS: usize = 32_766;
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
+
+/// Why a write stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// A versioned row was updated or deleted by someone else since it was loaded (or is gone).
+    #[error("{table} {id} was changed by someone else since it was loaded")]
+    Conflict { table: &'static str, id: Uuid },
+    #[error(transparent)]
+    Storage(#[from] sqlx::Error),
 }
 
 /// What a write sent.
@@ -49,7 +71,9 @@ pub struct Written {
 pub trait PlanWriter: Batched {
     /// Sends `writes`, in their order, as few statements as the batching allows, on `conn` (in
     /// the caller's transaction).
-    fn write(conn: &mut Self::Connection, writes: &[Write]) -> impl Future<Output = sqlx::Result<Written>>;
+    /// A versioned row found at another version than it was loaded at stops the write with
+    /// `Conflict`, naming it: the caller's transaction must then be rolled back.
+    fn write(conn: &mut Self::Connection, writes: &[Write]) -> impl Future<Output = Result<Written, WriteError>>;
 }
 
 impl<DB> PlanWriter for DB
@@ -62,16 +86,64 @@ where
     for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
     for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'r> (Uuid, i64): sqlx::FromRow<'r, DB::Row>,
 {
-    async fn write(conn: &mut DB::Connection, writes: &[Write]) -> sqlx::Result<Written> {
+    async fn write(conn: &mut DB::Connection, writes: &[Write]) -> Result<Written, WriteError> {
         let mut written = Written::default();
         for batch in batches(writes, DB::MAX_PARAMS) {
-            statement::<DB>(batch).build().execute(&mut *conn).await?;
+            let done = statement::<DB>(batch).build().execute(&mut *conn).await?;
             written.statements += 1;
             written.rows += batch.len();
+            if versioned(batch) && DB::rows_affected(&done) < batch.len() as u64 {
+                return Err(conflict::<DB>(conn, batch).await?);
+            }
         }
         Ok(written)
     }
+}
+
+/// Whether a run's rows are checked against the versions they were loaded at.
+fn versioned(batch: &[Write]) -> bool {
+    matches!(
+        &batch[0],
+        Write::Update { expected: Some(_), .. } | Write::Delete { expected: Some(_), .. }
+    )
+}
+
+/// The first row of `batch` whose stored version is not the one it was loaded at.
+async fn conflict<DB>(conn: &mut DB::Connection, batch: &[Write]) -> sqlx::Result<WriteError>
+where
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB> + Default,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'r> (Uuid, i64): sqlx::FromRow<'r, DB::Row>,
+{
+    let (table, version) = match &batch[0] {
+        Write::Update { table, .. } | Write::Delete { table, .. } | Write::Insert { table, .. } => {
+            (table, table.version.expect("a versioned run is of a versioned table"))
+        }
+    };
+    let mut query = QueryBuilder::<DB>::new(format!(
+        "SELECT {}, {version} FROM {} WHERE {} IN (",
+        table.key, table.name, table.key
+    ));
+    push_ids(&mut query, batch);
+    let stored: Vec<(Uuid, i64)> = query.build_query_as().fetch_all(&mut *conn).await?;
+    let first = batch.iter().find_map(|write| {
+        let (Write::Update { id, expected, .. } | Write::Delete { id, expected, .. }) = write else {
+            return None;
+        };
+        let now = stored
+            .iter()
+            .find(|(stored_id, _)| stored_id == id)
+            .map(|(_, version)| *version);
+        (now != *expected).then_some(*id)
+    });
+    Ok(WriteError::Conflict {
+        table: table.name,
+        id: first.expect("fewer rows than the run were touched, so one of them has moved on"),
+    })
 }
 // ANCHOR_END: write
 
@@ -98,8 +170,8 @@ fn parameters(write: &Write) -> usize {
     match write {
         Write::Insert { values, .. } => 1 + values.len(),
         // Per column, the key and the value in the CASE; and the key once more in the IN list.
-        Write::Update { columns, .. } => 2 * columns.len() + 1,
-        Write::Delete { .. } => 1,
+        Write::Update { columns, expected, .. } => 2 * columns.len() + 1 + usize::from(expected.is_some()),
+        Write::Delete { expected, .. } => 1 + usize::from(expected.is_some()),
     }
 }
 
@@ -170,15 +242,44 @@ where
                 }
                 query.push(" END");
             }
-            query.push(format_args!(" WHERE {} IN (", table.key));
-            push_ids(&mut query, batch);
+            if versioned(batch) {
+                let version = table.version.expect("a versioned run is of a versioned table");
+                query.push(format_args!(", {version} = {version} + 1"));
+            }
+            where_keys(&mut query, table, batch);
         }
         Write::Delete { table, .. } => {
-            query.push(format_args!("DELETE FROM {} WHERE {} IN (", table.name, table.key));
-            push_ids(&mut query, batch);
+            query.push(format_args!("DELETE FROM {}", table.name));
+            where_keys(&mut query, table, batch);
         }
     }
     query
+}
+
+/// ` WHERE key IN (...)`, or for a versioned run ` WHERE (key, version) IN ((...), ...)`: a row
+/// that moved on since it was loaded is not touched, and so not counted.
+fn where_keys<DB>(query: &mut QueryBuilder<DB>, table: &crate::table::Table, batch: &[Write])
+where
+    DB: Database,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
+{
+    let Some(version) = table.version.filter(|_| versioned(batch)) else {
+        query.push(format_args!(" WHERE {} IN (", table.key));
+        return push_ids(query, batch);
+    };
+    query.push(format_args!(" WHERE ({}, {version}) IN (", table.key));
+    for (n, write) in batch.iter().enumerate() {
+        let (Write::Update { id, expected, .. } | Write::Delete { id, expected, .. }) = write else {
+            unreachable!("only updates and deletes are versioned")
+        };
+        query.push(if n == 0 { "(" } else { ", (" });
+        query.push_bind(*id);
+        query.push(", ");
+        query.push_bind(*expected);
+        query.push(")");
+    }
+    query.push(")");
 }
 
 fn push_ids<DB>(query: &mut QueryBuilder<DB>, batch: &[Write])
@@ -225,12 +326,14 @@ mod tests {
         key: "id",
         columns: &["name", "stock"],
         references: &[],
+        version: None,
     };
     const ORDERS: Table = Table {
         name: "orders",
         key: "id",
         columns: &["customer"],
         references: &[],
+        version: None,
     };
 
     fn insert(table: Table) -> Write {
@@ -248,11 +351,16 @@ mod tests {
             id: Uuid::nil(),
             columns: columns.to_vec(),
             values: columns.iter().map(|_| Value::from(1)).collect(),
+            expected: None,
         }
     }
 
     fn delete(table: Table) -> Write {
-        Write::Delete { table, id: Uuid::nil() }
+        Write::Delete {
+            table,
+            id: Uuid::nil(),
+            expected: None,
+        }
     }
 
     #[rstest]

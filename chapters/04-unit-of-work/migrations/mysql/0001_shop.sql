@@ -1,10 +1,12 @@
 -- The shop's products, orders and order lines. Keys are assigned by the application (UUIDv7), and
 -- InnoDB checks foreign keys at each statement: the unit of work inserts orders before their lines
--- and deletes lines before their orders.
+-- and deletes lines before their orders. A product's version moves on with each commit that changes
+-- it (optimistic locking).
 CREATE TABLE products (
     id BINARY(16) PRIMARY KEY,
     name VARCHAR(200) NOT NULL,
-    stock BIGINT NOT NULL
+    stock BIGINT NOT NULL,
+    version BIGINT NOT NULL
 ) ENGINE = InnoDB;
 
 CREATE TABLE orders (

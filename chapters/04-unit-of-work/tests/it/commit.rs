@@ -8,15 +8,7 @@ use rstest::rstest;
 use sqlx::{MySql, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::Store;
-
-fn product(name: &str, stock: i64) -> Product {
-    Product {
-        id: Uuid::now_v7(),
-        name: name.into(),
-        stock,
-    }
-}
+use crate::support::{Store, load, product};
 
 /// A widget (stock 5) and a gadget (stock 7), stored by a unit of work of their own.
 async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, Product)> {
@@ -27,20 +19,6 @@ async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, P
     let written = DB::commit_unit(&mut unit, pool).await?;
     assert_eq!((written.statements, written.rows), (1, 2), "two products, one INSERT");
     Ok((widget, gadget))
-}
-
-/// Loads a product into `unit` (one query, unless the unit has it already).
-async fn load<DB: Store>(
-    unit: &mut UnitOfWork,
-    pool: &sqlx::Pool<DB>,
-    id: Uuid,
-) -> anyhow::Result<ch04_unit_of_work::Handle<Product>> {
-    let loaded = unit
-        .load(id, |id| async move {
-            DB::product(pool, id).await.map_err(anyhow::Error::from)
-        })
-        .await?;
-    loaded.ok_or_else(|| anyhow::anyhow!("no product {id}"))
 }
 
 // ANCHOR: place_order

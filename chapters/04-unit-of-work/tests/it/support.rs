@@ -4,7 +4,7 @@ use std::future::Future;
 
 use ch04_unit_of_work::migrations::{MYSQL, POSTGRES, SQLITE};
 use ch04_unit_of_work::shop::Product;
-use ch04_unit_of_work::{Batched, CommitError, PlanWriter, UnitOfWork, Written, commit};
+use ch04_unit_of_work::{Batched, CommitError, Handle, PlanWriter, UnitOfWork, Written, commit};
 use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
 use sqlx::{Encode, Executor, IntoArguments, MySql, Pool, Postgres, QueryBuilder, Sqlite, Type};
 use uuid::Uuid;
@@ -68,7 +68,7 @@ where
     }
 
     async fn product(pool: &Pool<DB>, id: Uuid) -> sqlx::Result<Option<Product>> {
-        let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock FROM products WHERE id = ");
+        let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock, version FROM products WHERE id = ");
         query.push_bind(id);
         query.build_query_as().fetch_optional(pool).await
     }
@@ -79,5 +79,25 @@ where
             .fetch_one(pool)
             .await?;
         Ok(count)
+    }
+}
+
+/// Loads a product into `unit` (one query, unless the unit has it already).
+pub async fn load<DB: Store>(unit: &mut UnitOfWork, pool: &Pool<DB>, id: Uuid) -> anyhow::Result<Handle<Product>> {
+    let loaded = unit
+        .load(id, |id| async move {
+            DB::product(pool, id).await.map_err(anyhow::Error::from)
+        })
+        .await?;
+    loaded.ok_or_else(|| anyhow::anyhow!("no product {id}"))
+}
+
+/// A new product, at version 0.
+pub fn product(name: &str, stock: i64) -> Product {
+    Product {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        stock,
+        version: 0,
     }
 }

@@ -1,0 +1,98 @@
+//! Optimistic locking: a commit that finds a product changed since its unit of work loaded it is
+//! refused, names the product, and writes nothing at all; fifty buyers racing on one product,
+//! each retrying on conflict, lose no update.
+
+use ch04_unit_of_work::shop::{Order, Product};
+use ch04_unit_of_work::{CommitError, UnitOfWork};
+use rstest::rstest;
+use sqlx::{MySql, Pool, Postgres, Sqlite};
+use uuid::Uuid;
+
+use crate::support::{Store, load, product};
+
+/// A widget of stock `stock`, stored.
+async fn widget<DB: Store>(pool: &Pool<DB>, stock: i64) -> anyhow::Result<Product> {
+    let widget = product("widget", stock);
+    let mut unit = UnitOfWork::new();
+    unit.register_new(widget.clone())?;
+    DB::commit_unit(&mut unit, pool).await?;
+    Ok(widget)
+}
+
+// ANCHOR: two_editors
+#[rstest]
+#[tokio::test]
+async fn the_second_of_two_editors_is_refused_by_name_and_writes_nothing<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let stored = widget(pool, 5).await?;
+    let (mut first, mut second) = (UnitOfWork::new(), UnitOfWork::new());
+    let (mine, theirs) = (
+        load(&mut first, pool, stored.id).await?,
+        load(&mut second, pool, stored.id).await?,
+    );
+
+    mine.lock().stock -= 1;
+    DB::commit_unit(&mut first, pool).await?;
+    theirs.lock().name = "blue widget".into();
+    second.register_new(Order {
+        id: Uuid::now_v7(),
+        customer: "grace".into(),
+    })?;
+    let refused = DB::commit_unit(&mut second, pool).await;
+
+    match refused {
+        Err(CommitError::Conflict { table: "products", id }) => assert_eq!(id, stored.id),
+        other => panic!("the second editor saved over a product that had changed: {other:?}"),
+    }
+    let now = DB::product(pool, stored.id).await?.expect("the widget");
+    assert_eq!(
+        (now.name.as_str(), now.stock, now.version),
+        ("widget", 4, 1),
+        "the first editor's change stands"
+    );
+    assert_eq!(
+        DB::count(pool, "orders").await?,
+        0,
+        "the refused commit's order went with it"
+    );
+    Ok(())
+}
+// ANCHOR_END: two_editors
+
+// ANCHOR: fifty_buyers
+#[rstest]
+#[tokio::test]
+async fn fifty_buyers_racing_on_one_product_each_retrying_on_conflict_lose_no_update<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let stored = widget(pool, 100).await?;
+
+    let buyer = async || -> anyhow::Result<u32> {
+        for attempt in 1.. {
+            let mut unit = UnitOfWork::new();
+            let product = load(&mut unit, pool, stored.id).await?;
+            product.lock().stock -= 1;
+            match DB::commit_unit(&mut unit, pool).await {
+                Ok(_) => return Ok(attempt),
+                Err(CommitError::Conflict { .. }) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        unreachable!("the loop only ends by returning")
+    };
+    let attempts: Vec<u32> = futures::future::try_join_all((0..50).map(|_| buyer())).await?;
+
+    let now = DB::product(pool, stored.id).await?.expect("the widget");
+    assert_eq!((now.stock, now.version), (50, 50), "one update per buyer, none lost");
+    assert!(
+        attempts.iter().any(|tries| *tries > 1),
+        "no buyer ever met a conflict, so this proved nothing about one: {attempts:?}"
+    );
+    Ok(())
+}
+// ANCHOR_END: fifty_buyers
