@@ -13,9 +13,10 @@
 //! which order the tables are written (`order`); what a commit writes (`plan`); the statements
 //! that write it, a multi-row one per table and kind, cut at each database's parameter limit
 //! (`writer`), each update and delete of a versioned row checking the version it was loaded at
-//! (optimistic locking); and the commit, all of it in one transaction or none (`commit`), on
-//! PostgreSQL, MariaDB and SQLite. The commit through chapter 03's manager, pessimistic locking
-//! and the lesson's steps build on them.
+//! (optimistic locking); and the commit, all of it or none, in a scope of chapter 03's
+//! transaction manager, so that it joins the transaction of the use case it runs in (`commit`); on
+//! PostgreSQL, MariaDB and SQLite. Pessimistic locking, the lesson's steps, the benchmarks and the
+//! tour build on them.
 
 pub mod changes;
 pub mod commit;

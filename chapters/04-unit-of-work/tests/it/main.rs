@@ -2,8 +2,10 @@
 //! - `commit`: what a commit writes, in which order and in how many statements, and that a commit
 //!   that fails writes nothing;
 //! - `locking`: a stale commit refused by name with nothing written, and fifty buyers racing on
-//!   one product without a lost update.
+//!   one product without a lost update;
+//! - `manager`: the commit joins the transaction of the use case it runs in (chapter 03).
 
 mod commit;
 mod locking;
+mod manager;
 mod support;

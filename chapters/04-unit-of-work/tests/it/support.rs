@@ -2,6 +2,7 @@
 
 use std::future::Future;
 
+use ch03_transaction_manager::{Ctx, Dialect, SqlManager};
 use ch04_unit_of_work::migrations::{MYSQL, POSTGRES, SQLITE};
 use ch04_unit_of_work::shop::Product;
 use ch04_unit_of_work::{Batched, CommitError, Handle, PlanWriter, UnitOfWork, Written, commit};
@@ -48,7 +49,7 @@ impl Provisioned for Sqlite {
 
 /// What the tests do on any backend, written once: commit a unit of work, read a product, count
 /// a table's rows.
-pub trait Store: Provisioned {
+pub trait Store: Provisioned + PlanWriter + Dialect {
     fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<Self>) -> impl Future<Output = Result<Written, CommitError>>;
     fn product(pool: &Pool<Self>, id: Uuid) -> impl Future<Output = sqlx::Result<Option<Product>>>;
     fn count(pool: &Pool<Self>, table: &'static str) -> impl Future<Output = sqlx::Result<i64>>;
@@ -56,7 +57,7 @@ pub trait Store: Provisioned {
 
 impl<DB> Store for DB
 where
-    DB: Provisioned + PlanWriter,
+    DB: Provisioned + PlanWriter + Dialect,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB> + Default,
     for<'q> Uuid: Encode<'q, DB> + Type<DB>,
@@ -64,7 +65,7 @@ where
     for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
 {
     async fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<DB>) -> Result<Written, CommitError> {
-        commit::<DB>(unit, pool).await
+        commit(unit, &SqlManager::new(pool.clone()), &Ctx::new()).await
     }
 
     async fn product(pool: &Pool<DB>, id: Uuid) -> sqlx::Result<Option<Product>> {
