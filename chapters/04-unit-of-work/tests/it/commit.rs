@@ -8,7 +8,7 @@ use rstest::rstest;
 use sqlx::{MySql, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::{Store, load, product};
+use crate::support::{Provisioned, Store, load, product};
 
 /// A widget (stock 5) and a gadget (stock 7), stored by a unit of work of their own.
 async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, Product)> {
@@ -183,5 +183,46 @@ async fn a_batch_past_the_parameter_limit_is_cut_into_statements<DB: Store>(
 
     assert_eq!((written.statements, written.rows), (statements, 12_000));
     assert_eq!(DB::count(pool, "products").await?, 12_000);
+    Ok(())
+}
+
+/// The session killed between two of the commit's statements (the harness's server-side fault, at
+/// the first write to `order_lines`, after the orders went in): the commit fails with a typed
+/// error, and not one of its rows is left, on PostgreSQL.
+#[tokio::test]
+async fn a_session_killed_between_two_batches_leaves_none_of_the_commit() -> anyhow::Result<()> {
+    let db = Postgres::database().await?;
+    let pool = Postgres::pool(&db);
+    let (widget, _) = stocked(pool).await?;
+    harness::killed_session::on_first_write(pool, "order_lines").await?;
+    let mut unit = UnitOfWork::new();
+    let order = unit.register_new(Order {
+        id: Uuid::now_v7(),
+        customer: "ada".into(),
+    })?;
+    let order_id = order.lock().id;
+    for quantity in 1..=3 {
+        unit.register_new(OrderLine {
+            id: Uuid::now_v7(),
+            order_id,
+            product_id: widget.id,
+            quantity,
+        })?;
+    }
+
+    let killed = Postgres::commit_unit(&mut unit, pool).await;
+
+    assert!(
+        matches!(killed, Err(CommitError::Storage(_) | CommitError::Tx(_))),
+        "a lost session is a storage failure: {killed:?}"
+    );
+    assert_eq!(
+        (
+            Postgres::count(pool, "orders").await?,
+            Postgres::count(pool, "order_lines").await?
+        ),
+        (0, 0),
+        "the order written before the kill went with the transaction"
+    );
     Ok(())
 }
