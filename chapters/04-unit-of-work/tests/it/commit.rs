@@ -21,6 +21,28 @@ async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, P
     Ok((widget, gadget))
 }
 
+/// Ada's new order of `lines` lines of `product_id`, registered in `unit`: its id, and the lines.
+fn place(unit: &mut UnitOfWork, product_id: Uuid, lines: i64) -> anyhow::Result<(Uuid, Vec<OrderLine>)> {
+    let order = Order {
+        id: Uuid::now_v7(),
+        customer: "ada".into(),
+    };
+    let lines: Vec<OrderLine> = (1..=lines)
+        .map(|quantity| OrderLine {
+            id: Uuid::now_v7(),
+            order_id: order.id,
+            product_id,
+            quantity,
+        })
+        .collect();
+    for line in &lines {
+        unit.register_new(line.clone())?;
+    }
+    let id = order.id;
+    unit.register_new(order)?;
+    Ok((id, lines))
+}
+
 // ANCHOR: place_order
 #[rstest]
 #[tokio::test]
@@ -83,22 +105,7 @@ async fn a_removed_order_takes_its_lines_first_and_a_commit_happens_once<DB: Sto
     let pool = DB::pool(&db);
     let (widget, _) = stocked(pool).await?;
     let mut placing = UnitOfWork::new();
-    let order = placing.register_new(Order {
-        id: Uuid::now_v7(),
-        customer: "ada".into(),
-    })?;
-    let order_id = order.lock().id;
-    let lines: Vec<_> = (1..=2)
-        .map(|quantity| OrderLine {
-            id: Uuid::now_v7(),
-            order_id,
-            product_id: widget.id,
-            quantity,
-        })
-        .collect();
-    for line in &lines {
-        placing.register_new(line.clone())?;
-    }
+    let (order_id, lines) = place(&mut placing, widget.id, 2)?;
     DB::commit_unit(&mut placing, pool).await?;
     assert!(matches!(
         DB::commit_unit(&mut placing, pool).await,
@@ -196,19 +203,7 @@ async fn a_session_killed_between_two_batches_leaves_none_of_the_commit() -> any
     let (widget, _) = stocked(pool).await?;
     harness::killed_session::on_first_write(pool, "order_lines").await?;
     let mut unit = UnitOfWork::new();
-    let order = unit.register_new(Order {
-        id: Uuid::now_v7(),
-        customer: "ada".into(),
-    })?;
-    let order_id = order.lock().id;
-    for quantity in 1..=3 {
-        unit.register_new(OrderLine {
-            id: Uuid::now_v7(),
-            order_id,
-            product_id: widget.id,
-            quantity,
-        })?;
-    }
+    place(&mut unit, widget.id, 3)?;
 
     let killed = Postgres::commit_unit(&mut unit, pool).await;
 
