@@ -101,6 +101,7 @@ where
         Ok(written)
     }
 }
+// ANCHOR_END: write
 
 /// Whether a run's rows are checked against the versions they were loaded at.
 fn versioned(batch: &[Write]) -> bool {
@@ -140,12 +141,17 @@ where
             .map(|(_, version)| *version);
         (now != *expected).then_some(*id)
     });
+    // Fewer rows were touched than the run holds, so one of them had moved on. Should another
+    // transaction have put every version back by the time of this read, the run's first row is
+    // named: the commit is refused either way, and nothing is written.
+    let fallback = match &batch[0] {
+        Write::Update { id, .. } | Write::Delete { id, .. } | Write::Insert { id, .. } => *id,
+    };
     Ok(WriteError::Conflict {
         table: table.name,
-        id: first.expect("fewer rows than the run were touched, so one of them has moved on"),
+        id: first.unwrap_or(fallback),
     })
 }
-// ANCHOR_END: write
 
 /// `writes` cut into runs that one statement can send: consecutive writes of one kind, to one
 /// table and (for updates) of one set of columns, at most `max_params` parameters each.
