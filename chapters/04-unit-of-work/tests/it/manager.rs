@@ -2,26 +2,14 @@
 //! transaction it joins it, so two units of work committed in one use case go together, and a use
 //! case that fails after them takes both back.
 
-use ch03_transaction_manager::{Ctx, Settings, SqlManager, TxError};
+use ch03_transaction_manager::{Ctx, Settings, SqlManager};
 use ch04_unit_of_work::shop::Order;
-use ch04_unit_of_work::{CommitError, UnitError, UnitOfWork, commit};
+use ch04_unit_of_work::{UnitOfWork, commit};
 use rstest::rstest;
 use sqlx::{MySql, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::{Store, product};
-
-#[derive(Debug, thiserror::Error)]
-enum UseCaseError {
-    #[error(transparent)]
-    Commit(#[from] CommitError),
-    #[error(transparent)]
-    Unit(#[from] UnitError),
-    #[error(transparent)]
-    Tx(#[from] TxError),
-    #[error("the use case refused after both commits")]
-    Refused,
-}
+use crate::support::{Store, UseCaseError, product};
 
 // ANCHOR: joined
 #[rstest]

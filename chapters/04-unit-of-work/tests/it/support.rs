@@ -53,6 +53,10 @@ pub trait Store: Provisioned + PlanWriter + Dialect {
     fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<Self>) -> impl Future<Output = Result<Written, CommitError>>;
     fn product(pool: &Pool<Self>, id: Uuid) -> impl Future<Output = sqlx::Result<Option<Product>>>;
     fn count(pool: &Pool<Self>, table: &'static str) -> impl Future<Output = sqlx::Result<i64>>;
+    /// The product, its row locked until the end of the transaction `conn` is in (pessimistic
+    /// locking: `SELECT ... FOR UPDATE`, on PostgreSQL and MariaDB).
+    fn product_for_update(conn: &mut Self::Connection, id: Uuid)
+    -> impl Future<Output = sqlx::Result<Option<Product>>>;
 }
 
 impl<DB> Store for DB
@@ -72,6 +76,13 @@ where
         let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock, version FROM products WHERE id = ");
         query.push_bind(id);
         query.build_query_as().fetch_optional(pool).await
+    }
+
+    async fn product_for_update(conn: &mut DB::Connection, id: Uuid) -> sqlx::Result<Option<Product>> {
+        let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock, version FROM products WHERE id = ");
+        query.push_bind(id);
+        query.push(" FOR UPDATE");
+        query.build_query_as().fetch_optional(&mut *conn).await
     }
 
     async fn count(pool: &Pool<DB>, table: &'static str) -> sqlx::Result<i64> {
@@ -101,4 +112,21 @@ pub fn product(name: &str, stock: i64) -> Product {
         stock,
         version: 0,
     }
+}
+
+/// What a use case in these tests can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum UseCaseError {
+    #[error(transparent)]
+    Commit(#[from] CommitError),
+    #[error(transparent)]
+    Unit(#[from] ch04_unit_of_work::UnitError),
+    #[error(transparent)]
+    Tx(#[from] ch03_transaction_manager::TxError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error("no product {0}")]
+    NoProduct(Uuid),
+    #[error("the use case refused")]
+    Refused,
 }
