@@ -59,6 +59,8 @@ pub enum UnitError {
     NotTracked { table: &'static str, id: Uuid },
     #[error("this unit of work was {0}: start a new one")]
     Finished(&'static str),
+    #[error("{table} has no version column to check a read against")]
+    NotVersioned { table: &'static str },
 }
 
 struct Entry {
@@ -134,20 +136,7 @@ impl UnitOfWork {
     /// forgotten, since it was never stored.
     pub fn register_removed<T: Entity>(&mut self, object: &Handle<T>) -> Result<(), UnitError> {
         self.open()?;
-        let id = object.lock().id();
-        let not_tracked = UnitError::NotTracked {
-            table: T::TABLE.name,
-            id,
-        };
-        let Some(&at) = self.index.get(&(T::TABLE.name, id)) else {
-            return Err(not_tracked);
-        };
-        if !Arc::ptr_eq(
-            &self.entries[at].object,
-            &(Arc::clone(&object.0) as Arc<dyn Any + Send + Sync>),
-        ) {
-            return Err(not_tracked);
-        }
+        let at = self.entry_of(object)?;
         match &self.entries[at].state {
             State::New => {
                 self.entries.remove(at);
@@ -157,6 +146,49 @@ impl UnitOfWork {
             State::Removed(_) => {}
         }
         Ok(())
+    }
+
+    // ANCHOR: read_at
+    /// Says that the use case's view of `object` is from `version`, read in an earlier request
+    /// (a form carries it back): the commit then writes only if the row is still at that
+    /// version, and refuses with `Conflict` if anyone saved it since, even before this unit of
+    /// work loaded it (the optimistic offline lock of a business transaction longer than one
+    /// request).
+    pub fn read_at<T: Entity>(&mut self, object: &Handle<T>, version: i64) -> Result<(), UnitError> {
+        self.open()?;
+        let at = self.entry_of(object)?;
+        let table = self.entries[at].table;
+        let column = table
+            .version
+            .and_then(|column| table.position(column))
+            .ok_or(UnitError::NotVersioned { table: table.name })?;
+        match &mut self.entries[at].state {
+            State::Loaded(snapshot) => {
+                snapshot[column] = Value::Int(Some(version));
+                Ok(())
+            }
+            // A new object has no earlier version; a removed one is deleted at its loaded version.
+            State::New | State::Removed(_) => Err(UnitError::NotTracked {
+                table: table.name,
+                id: self.entries[at].id,
+            }),
+        }
+    }
+    // ANCHOR_END: read_at
+
+    /// Where `object` is tracked: `NotTracked` if it is not, or is another unit of work's.
+    fn entry_of<T: Entity>(&self, object: &Handle<T>) -> Result<usize, UnitError> {
+        let id = object.lock().id();
+        let not_tracked = UnitError::NotTracked {
+            table: T::TABLE.name,
+            id,
+        };
+        let at = *self.index.get(&(T::TABLE.name, id)).ok_or(not_tracked.clone())?;
+        let same = Arc::ptr_eq(
+            &self.entries[at].object,
+            &(Arc::clone(&object.0) as Arc<dyn Any + Send + Sync>),
+        );
+        if same { Ok(at) } else { Err(not_tracked) }
     }
 
     /// The tracked object with this id, if there is one. Runs no query.
@@ -234,6 +266,15 @@ mod tests {
     use crate::plan::{Write, plan};
     use crate::shop::Product;
 
+    fn gadget(stock: i64) -> Product {
+        Product {
+            id: Uuid::from_u128(9),
+            name: "gadget".into(),
+            stock,
+            version: 0,
+        }
+    }
+
     fn widget() -> Product {
         Product {
             id: Uuid::from_u128(7),
@@ -279,14 +320,7 @@ mod tests {
     fn what_was_changed_through_a_handle_is_what_the_plan_writes() {
         let mut unit = UnitOfWork::new();
         let product = unit.loaded(widget()).unwrap();
-        let gadget = unit
-            .register_new(Product {
-                id: Uuid::from_u128(9),
-                name: "gadget".into(),
-                stock: 2,
-                version: 0,
-            })
-            .unwrap();
+        let gadget = unit.register_new(gadget(2)).unwrap();
         product.lock().stock = 0;
         gadget.lock().stock = 3;
 
@@ -320,14 +354,7 @@ mod tests {
                 id: widget().id
             })
         );
-        let new = unit
-            .register_new(Product {
-                id: Uuid::from_u128(9),
-                name: "gadget".into(),
-                stock: 1,
-                version: 0,
-            })
-            .unwrap();
+        let new = unit.register_new(gadget(1)).unwrap();
 
         unit.register_removed(&new).unwrap();
         unit.register_removed(&loaded).unwrap();
@@ -372,6 +399,35 @@ mod tests {
         assert_eq!(unit.loaded(widget()).err(), Some(UnitError::Finished("rolled back")));
         assert_eq!(unit.register_removed(&product), Err(UnitError::Finished("rolled back")));
         assert_eq!(unit.committed(), Err(UnitError::Finished("rolled back")));
+    }
+
+    #[test]
+    fn a_read_at_an_earlier_version_is_what_the_commit_checks_and_only_for_loaded_rows() {
+        let mut unit = UnitOfWork::new();
+        let loaded = unit.loaded(widget()).unwrap();
+        loaded.lock().stock = 4;
+        unit.read_at(&loaded, 3).unwrap();
+
+        let writes = plan(&unit.tracked()).unwrap();
+        assert!(
+            matches!(&writes[..], [Write::Update { expected: Some(3), columns, .. }] if columns == &["stock"]),
+            "the commit checks the version the form was read at: {writes:?}"
+        );
+        let new = unit.register_new(gadget(1)).unwrap();
+        assert!(matches!(unit.read_at(&new, 0), Err(UnitError::NotTracked { .. })));
+        let mut other = UnitOfWork::new();
+        let foreign = other.loaded(widget()).unwrap();
+        assert!(matches!(unit.read_at(&foreign, 0), Err(UnitError::NotTracked { .. })));
+        let order = unit
+            .loaded(crate::shop::Order {
+                id: Uuid::from_u128(10),
+                customer: "ada".into(),
+            })
+            .unwrap();
+        assert_eq!(
+            unit.read_at(&order, 0),
+            Err(UnitError::NotVersioned { table: "orders" })
+        );
     }
 
     #[test]

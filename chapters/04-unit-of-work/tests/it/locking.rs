@@ -142,3 +142,53 @@ async fn fifty_buyers_locking_the_row_at_load_wait_for_each_other_and_none_retri
     Ok(())
 }
 // ANCHOR_END: pessimistic
+
+// ANCHOR: offline
+/// A business transaction longer than one request: the form is read in one (it carries the
+/// product's version), and saved in a later one, by a unit of work of its own. With no one else
+/// saving in between, the save goes through; with another save in between, it is refused,
+/// although this unit of work loaded the product after that save.
+#[rstest]
+#[case::nobody_saved_in_between(false)]
+#[case::someone_saved_in_between(true)]
+#[tokio::test]
+async fn a_form_saved_in_a_later_request_is_refused_if_the_product_changed_since_it_was_read<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+    #[case] saved_in_between: bool,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let stored = widget(pool, 5).await?;
+
+    // Request 1: the form shows the product and keeps its version.
+    let form_version = DB::product(pool, stored.id).await?.expect("the widget").version;
+    if saved_in_between {
+        let mut other = UnitOfWork::new();
+        load(&mut other, pool, stored.id).await?.lock().stock = 4;
+        DB::commit_unit(&mut other, pool).await?;
+    }
+    // Request 2: the edited form comes back.
+    let mut unit = UnitOfWork::new();
+    let product = load(&mut unit, pool, stored.id).await?;
+    unit.read_at(&product, form_version)?;
+    product.lock().name = "blue widget".into();
+    let saved = DB::commit_unit(&mut unit, pool).await;
+
+    let now = DB::product(pool, stored.id).await?.expect("the widget");
+    if saved_in_between {
+        assert!(
+            matches!(saved, Err(CommitError::Conflict { table: "products", .. })),
+            "the form was saved over a change it never saw: {saved:?}"
+        );
+        assert_eq!(
+            (now.name.as_str(), now.stock),
+            ("widget", 4),
+            "the change in between stands"
+        );
+    } else {
+        saved?;
+        assert_eq!((now.name.as_str(), now.version), ("blue widget", 1));
+    }
+    Ok(())
+}
+// ANCHOR_END: offline
