@@ -3,12 +3,12 @@
 //! parameter limit), and nothing at all when a statement fails.
 
 use ch04_unit_of_work::shop::{Order, OrderLine, Product};
-use ch04_unit_of_work::{CommitError, UnitOfWork};
+use ch04_unit_of_work::{CommitError, UnitOfWork, place_order};
 use rstest::rstest;
 use sqlx::{MySql, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::{Provisioned, Store, load, product};
+use crate::support::{Provisioned, SqlProducts, Store, load, product};
 
 /// A widget (stock 5) and a gadget (stock 7), stored by a unit of work of their own.
 async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, Product)> {
@@ -218,6 +218,34 @@ async fn a_session_killed_between_two_batches_leaves_none_of_the_commit() -> any
         ),
         (0, 0),
         "the order written before the kill went with the transaction"
+    );
+    Ok(())
+}
+
+/// The chapter's use case on a real database: a product named by two items is read once, and its
+/// stock written once, with both reservations taken off.
+#[rstest]
+#[tokio::test]
+async fn placing_an_order_naming_one_product_twice_reserves_both_quantities<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let (widget, _) = stocked(pool).await?;
+    let mut unit = UnitOfWork::new();
+
+    place_order(&mut unit, &SqlProducts(pool), "ada", &[(widget.id, 2), (widget.id, 3)]).await?;
+    let written = DB::commit_unit(&mut unit, pool).await?;
+
+    assert_eq!(
+        DB::product(pool, widget.id).await?.map(|p| p.stock),
+        Some(0),
+        "5 - 2 - 3"
+    );
+    assert_eq!(
+        (written.statements, written.rows),
+        (3, 4),
+        "the order, both lines, the widget once"
     );
     Ok(())
 }

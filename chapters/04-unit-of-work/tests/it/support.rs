@@ -130,3 +130,14 @@ pub enum UseCaseError {
     #[error("the use case refused")]
     Refused,
 }
+
+/// The use case's port on a real database: products read from the pool.
+pub struct SqlProducts<'p, DB: sqlx::Database>(pub &'p Pool<DB>);
+
+impl<DB: Store> ch04_unit_of_work::Products for SqlProducts<'_, DB> {
+    async fn product(&self, id: Uuid) -> Result<Option<Product>, ch04_unit_of_work::OrderError> {
+        DB::product(self.0, id)
+            .await
+            .map_err(|error| ch04_unit_of_work::OrderError::Read(error.to_string()))
+    }
+}
