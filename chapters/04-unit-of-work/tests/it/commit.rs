@@ -249,3 +249,44 @@ async fn placing_an_order_naming_one_product_twice_reserves_both_quantities<DB: 
     );
     Ok(())
 }
+
+/// The database cut off in the middle of a commit (the fault proxy, between the commit's own
+/// statements: each round trip is slowed to 400 ms, and the cut comes 1 s in): the commit fails
+/// with a typed error, and what the server received of it is rolled back with the connection, on
+/// PostgreSQL.
+#[tokio::test]
+async fn a_database_cut_off_mid_commit_leaves_none_of_it() -> anyhow::Result<()> {
+    let db = Postgres::database().await?;
+    let (widget, _) = stocked(Postgres::pool(&db)).await?;
+    let (proxy, through_proxy) = harness::fault::FaultProxy::route(db.url()).await?;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(2))
+        .connect(&through_proxy)
+        .await?;
+    let mut unit = UnitOfWork::new();
+    place(&mut unit, widget.id, 3)?;
+    proxy.latency(std::time::Duration::from_millis(200));
+
+    let ((), committed) = tokio::join!(
+        async {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            proxy.cut().await;
+        },
+        Postgres::commit_unit(&mut unit, &pool)
+    );
+
+    assert!(
+        matches!(committed, Err(CommitError::Storage(_) | CommitError::Tx(_))),
+        "a commit whose database went away is a storage failure: {committed:?}"
+    );
+    let direct = Postgres::pool(&db);
+    assert_eq!(
+        (
+            Postgres::count(direct, "orders").await?,
+            Postgres::count(direct, "order_lines").await?
+        ),
+        (0, 0),
+        "nothing of the cut commit is left"
+    );
+    Ok(())
+}
