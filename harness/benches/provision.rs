@@ -142,9 +142,8 @@ fn provision(c: &mut Criterion) {
 
 /// The first connection to a new database: part of what a test waits for.
 async fn connect_to(admin_url: &str, name: &str) -> PgConnection {
-    let mut url = url::Url::parse(admin_url).expect("a URL");
-    url.set_path(&format!("/{name}"));
-    PgConnection::connect(url.as_str())
+    let url = harness::database::with_database(admin_url, name).expect("a URL");
+    PgConnection::connect(&url)
         .await
         .expect("a connection to the new database")
 }

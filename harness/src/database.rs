@@ -143,8 +143,9 @@ pub async fn drop_by_name<S: Server>(admin_url: &str, name: &str) -> Result<(), 
     .await
 }
 
-/// `url` pointing at another database on the same server.
-pub(crate) fn with_database(url: &str, database: &str) -> Result<String, HarnessError> {
+/// `url` pointing at another database on the same server (for a test that connects to one it did
+/// not get a handle for, such as a pool's ready database).
+pub fn with_database(url: &str, database: &str) -> Result<String, HarnessError> {
     let mut parsed = url::Url::parse(url)
         .map_err(|e| HarnessError::Other(format!("{} is not a URL: {e}", crate::redact::masked(url))))?;
     parsed.set_path(&format!("/{database}"));

@@ -136,21 +136,12 @@ fn version(table: &Table, loaded: &[Value]) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::entity::Entity;
+    use crate::shop::{Order, OrderLine};
 
-    const ORDERS: Table = Table {
-        name: "orders",
-        key: "id",
-        columns: &["customer"],
-        references: &[],
-        version: None,
-    };
-    const LINES: Table = Table {
-        name: "order_lines",
-        key: "id",
-        columns: &["order_id", "product_id", "quantity"],
-        references: &["orders", "products"],
-        version: None,
-    };
+    const ORDERS: Table = Order::TABLE;
+    const LINES: Table = OrderLine::TABLE;
+    /// The shop's products without their version column, so that these plans check none.
     const PRODUCTS: Table = Table {
         name: "products",
         key: "id",

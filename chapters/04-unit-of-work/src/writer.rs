@@ -325,22 +325,12 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+    use crate::entity::Entity;
+    use crate::shop::{Order, Product};
     use crate::table::Table;
 
-    const PRODUCTS: Table = Table {
-        name: "products",
-        key: "id",
-        columns: &["name", "stock"],
-        references: &[],
-        version: None,
-    };
-    const ORDERS: Table = Table {
-        name: "orders",
-        key: "id",
-        columns: &["customer"],
-        references: &[],
-        version: None,
-    };
+    const PRODUCTS: Table = Product::TABLE;
+    const ORDERS: Table = Order::TABLE;
 
     fn insert(table: Table) -> Write {
         let values = table.columns.iter().map(|_| Value::from(1)).collect();
@@ -361,6 +351,27 @@ mod tests {
         }
     }
 
+    /// The same, checked against the version it was loaded at.
+    fn versioned_update(columns: &[&'static str]) -> Write {
+        let Write::Update {
+            table,
+            id,
+            columns,
+            values,
+            ..
+        } = update(columns)
+        else {
+            unreachable!()
+        };
+        Write::Update {
+            table,
+            id,
+            columns,
+            values,
+            expected: Some(0),
+        }
+    }
+
     fn delete(table: Table) -> Write {
         Write::Delete {
             table,
@@ -374,10 +385,13 @@ mod tests {
     #[case::a_new_table_starts_a_statement(vec![insert(ORDERS), insert(PRODUCTS), insert(PRODUCTS)], 1000, &[1, 2])]
     #[case::a_new_kind_starts_a_statement(vec![insert(PRODUCTS), update(&["stock"]), delete(PRODUCTS)], 1000, &[1, 1, 1])]
     #[case::other_columns_start_a_statement(vec![update(&["stock"]), update(&["stock"]), update(&["name", "stock"])], 1000, &[2, 1])]
-    // Three parameters an inserted product: seven fit in 21, the eighth starts a statement.
-    #[case::cut_at_the_parameter_limit(vec![insert(PRODUCTS); 8], 21, &[7, 1])]
+    // Four parameters an inserted product (its key, name, stock and version): seven fit in 28,
+    // the eighth starts a statement.
+    #[case::cut_at_the_parameter_limit(vec![insert(PRODUCTS); 8], 28, &[7, 1])]
     // Five for an update of two columns, one for a delete.
     #[case::updates_and_deletes_count_their_own(vec![update(&["name", "stock"]); 3], 10, &[2, 1])]
+    // And one more for the version it checks: six, so two fit in 12 and not in 11.
+    #[case::a_versioned_update_binds_its_version(vec![versioned_update(&["name", "stock"]); 3], 11, &[1, 1, 1])]
     #[case::deletes(vec![delete(ORDERS); 5], 2, &[2, 2, 1])]
     #[case::a_row_larger_than_the_limit_still_goes(vec![insert(PRODUCTS); 2], 2, &[1, 1])]
     #[case::nothing(vec![], 10, &[])]

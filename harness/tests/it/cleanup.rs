@@ -322,7 +322,7 @@ where
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut *admin)
             .await?;
-        match C::connect(&with_path(url, name)).await {
+        match C::connect(&harness::database::with_database(url, name)?).await {
             Ok(user) => return Ok(user),
             Err(error) => last = Some(error),
         }
@@ -330,11 +330,4 @@ where
     Err(anyhow::anyhow!(
         "{name} was dropped each time before a session could join it: {last:?}"
     ))
-}
-
-/// `url` with its path (the database) replaced.
-fn with_path(url: &str, database: &str) -> String {
-    let mut parsed = url::Url::parse(url).expect("a provisioned URL parses");
-    parsed.set_path(&format!("/{database}"));
-    parsed.to_string()
 }

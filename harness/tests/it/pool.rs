@@ -85,9 +85,8 @@ async fn ready_databases_someone_is_connected_to_are_passed_over() -> anyhow::Re
     assert_eq!(members.len(), pool::size(), "{members:?}");
     let mut sessions = Vec::new();
     for member in &members {
-        let mut member_url = url::Url::parse(&url)?;
-        member_url.set_path(&format!("/{member}"));
-        sessions.push(sqlx::PgConnection::connect(member_url.as_str()).await?);
+        let member_url = harness::database::with_database(&url, member)?;
+        sessions.push(sqlx::PgConnection::connect(&member_url).await?);
     }
 
     let asked = std::time::Instant::now();
@@ -344,9 +343,7 @@ async fn a_template_is_built_once_however_many_tests_ask_for_it_at_once() -> any
 async fn create_and_migrate_gives_the_schema_a_clone_gives() -> anyhow::Result<()> {
     let url = admin_url().await?;
     let name = postgres::create_and_migrate(&url, &crate::support::POSTGRES).await?;
-    let mut db_url = url::Url::parse(&url)?;
-    db_url.set_path(&format!("/{name}"));
-    let pool = sqlx::PgPool::connect(db_url.as_str()).await?;
+    let pool = sqlx::PgPool::connect(&harness::database::with_database(&url, &name)?).await?;
     let items: i64 = sqlx::query_scalar("SELECT count(*) FROM items")
         .fetch_one(&pool)
         .await?;
