@@ -25,17 +25,23 @@ pub mod order;
 pub mod place_order;
 pub mod plan;
 pub mod shop;
+pub mod sql;
+pub mod steps;
 pub mod table;
 pub mod unit;
 pub mod value;
 pub mod writer;
 
+#[cfg(feature = "tour")]
+pub mod tour;
+
 pub use changes::changed_columns;
 pub use commit::{CommitError, commit};
 pub use entity::Entity;
 pub use order::{CycleError, delete_order, insert_order};
-pub use place_order::{OrderError, Products, place_order};
+pub use place_order::{OrderError, Products, place_order, reserve};
 pub use plan::{State, Tracked, Write, plan};
+pub use sql::{ShopSql, SqlProducts};
 pub use table::Table;
 pub use unit::{Handle, UnitError, UnitOfWork};
 pub use value::Value;

@@ -27,6 +27,10 @@ pub enum OrderError {
     OutOfStock { product: Uuid, wanted: i64, left: i64 },
     #[error("reading a product failed: {0}")]
     Read(String),
+    /// A statement the use case sent itself was refused, or the database went away (the steps
+    /// that save by hand).
+    #[error("the database refused: {0}")]
+    Storage(#[from] sqlx::Error),
     #[error(transparent)]
     Unit(#[from] UnitError),
 }
@@ -51,17 +55,7 @@ pub async fn place_order<P: Products>(
             .load(product_id, |id| products.product(id))
             .await?
             .ok_or(OrderError::NoSuchProduct(product_id))?;
-        {
-            let mut product = product.lock();
-            if product.stock < quantity {
-                return Err(OrderError::OutOfStock {
-                    product: product_id,
-                    wanted: quantity,
-                    left: product.stock,
-                });
-            }
-            product.stock -= quantity;
-        }
+        reserve(&mut product.lock(), quantity)?;
         unit.register_new(OrderLine {
             id: Uuid::now_v7(),
             order_id,
@@ -72,6 +66,19 @@ pub async fn place_order<P: Products>(
     Ok(order_id)
 }
 // ANCHOR_END: place_order
+
+/// Takes `quantity` off `product`'s stock, or refuses if it has fewer left.
+pub fn reserve(product: &mut Product, quantity: i64) -> Result<(), OrderError> {
+    if product.stock < quantity {
+        return Err(OrderError::OutOfStock {
+            product: product.id,
+            wanted: quantity,
+            left: product.stock,
+        });
+    }
+    product.stock -= quantity;
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

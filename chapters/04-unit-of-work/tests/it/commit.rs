@@ -3,12 +3,12 @@
 //! parameter limit), and nothing at all when a statement fails.
 
 use ch04_unit_of_work::shop::{Order, OrderLine, Product};
-use ch04_unit_of_work::{CommitError, UnitOfWork, place_order};
+use ch04_unit_of_work::{CommitError, SqlProducts, UnitOfWork, place_order};
 use rstest::rstest;
 use sqlx::{MySql, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::{Provisioned, SqlProducts, Store, load, product};
+use crate::support::{Provisioned, Store, load, product};
 
 /// A widget (stock 5) and a gadget (stock 7), stored by a unit of work of their own.
 async fn stocked<DB: Store>(pool: &sqlx::Pool<DB>) -> anyhow::Result<(Product, Product)> {
@@ -234,7 +234,13 @@ async fn placing_an_order_naming_one_product_twice_reserves_both_quantities<DB: 
     let (widget, _) = stocked(pool).await?;
     let mut unit = UnitOfWork::new();
 
-    place_order(&mut unit, &SqlProducts(pool), "ada", &[(widget.id, 2), (widget.id, 3)]).await?;
+    place_order(
+        &mut unit,
+        &SqlProducts(pool.clone()),
+        "ada",
+        &[(widget.id, 2), (widget.id, 3)],
+    )
+    .await?;
     let written = DB::commit_unit(&mut unit, pool).await?;
 
     assert_eq!(

@@ -4,9 +4,12 @@
 //!   off mid-commit) writes nothing;
 //! - `locking`: a stale commit refused by name with nothing written, and fifty buyers racing on
 //!   one product without a lost update;
-//! - `manager`: the commit joins the transaction of the use case it runs in (chapter 03).
+//! - `manager`: the commit joins the transaction of the use case it runs in (chapter 03);
+//! - `steps`: the lesson's steps before the unit of work (saves by hand, a list of commands) and
+//!   what each gets wrong, beside the unit of work doing the same.
 
 mod commit;
 mod locking;
 mod manager;
+mod steps;
 mod support;

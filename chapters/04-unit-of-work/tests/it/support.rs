@@ -5,9 +5,10 @@ use std::future::Future;
 use ch03_transaction_manager::{Ctx, Dialect, SqlManager};
 use ch04_unit_of_work::migrations::{MYSQL, POSTGRES, SQLITE};
 use ch04_unit_of_work::shop::Product;
+use ch04_unit_of_work::steps::step1_saves_by_hand::sql::HandSql;
 use ch04_unit_of_work::{Batched, CommitError, Handle, PlanWriter, UnitOfWork, Written, commit};
 use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
-use sqlx::{Encode, Executor, IntoArguments, MySql, Pool, Postgres, QueryBuilder, Sqlite, Type};
+use sqlx::{Executor, IntoArguments, MySql, Pool, Postgres, QueryBuilder, Sqlite};
 use uuid::Uuid;
 
 /// A backend the tests run on: where its database of the test's own comes from.
@@ -47,42 +48,22 @@ impl Provisioned for Sqlite {
     }
 }
 
-/// What the tests do on any backend, written once: commit a unit of work, read a product, count
-/// a table's rows.
-pub trait Store: Provisioned + PlanWriter + Dialect {
+/// What the tests do on any backend, written once: commit a unit of work, count a table's rows
+/// (and, from the chapter, read a product and send step 1's statements).
+pub trait Store: Provisioned + PlanWriter + Dialect + HandSql {
     fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<Self>) -> impl Future<Output = Result<Written, CommitError>>;
-    fn product(pool: &Pool<Self>, id: Uuid) -> impl Future<Output = sqlx::Result<Option<Product>>>;
     fn count(pool: &Pool<Self>, table: &'static str) -> impl Future<Output = sqlx::Result<i64>>;
-    /// The product, its row locked until the end of the transaction `conn` is in (pessimistic
-    /// locking: `SELECT ... FOR UPDATE`, on PostgreSQL and MariaDB).
-    fn product_for_update(conn: &mut Self::Connection, id: Uuid)
-    -> impl Future<Output = sqlx::Result<Option<Product>>>;
 }
 
 impl<DB> Store for DB
 where
-    DB: Provisioned + PlanWriter + Dialect,
+    DB: Provisioned + PlanWriter + Dialect + HandSql,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB> + Default,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
-    for<'r> Product: sqlx::FromRow<'r, DB::Row>,
     for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
 {
     async fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<DB>) -> Result<Written, CommitError> {
         commit(unit, &SqlManager::new(pool.clone()), &Ctx::new()).await
-    }
-
-    async fn product(pool: &Pool<DB>, id: Uuid) -> sqlx::Result<Option<Product>> {
-        let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock, version FROM products WHERE id = ");
-        query.push_bind(id);
-        query.build_query_as().fetch_optional(pool).await
-    }
-
-    async fn product_for_update(conn: &mut DB::Connection, id: Uuid) -> sqlx::Result<Option<Product>> {
-        let mut query = QueryBuilder::<DB>::new("SELECT id, name, stock, version FROM products WHERE id = ");
-        query.push_bind(id);
-        query.push(" FOR UPDATE");
-        query.build_query_as().fetch_optional(&mut *conn).await
     }
 
     async fn count(pool: &Pool<DB>, table: &'static str) -> sqlx::Result<i64> {
@@ -131,13 +112,18 @@ pub enum UseCaseError {
     Refused,
 }
 
-/// The use case's port on a real database: products read from the pool.
-pub struct SqlProducts<'p, DB: sqlx::Database>(pub &'p Pool<DB>);
-
-impl<DB: Store> ch04_unit_of_work::Products for SqlProducts<'_, DB> {
-    async fn product(&self, id: Uuid) -> Result<Option<Product>, ch04_unit_of_work::OrderError> {
-        DB::product(self.0, id)
-            .await
-            .map_err(|error| ch04_unit_of_work::OrderError::Read(error.to_string()))
+/// `products`, stored by a unit of work of their own.
+pub async fn stored<DB: Store>(pool: &Pool<DB>, products: &[Product]) -> anyhow::Result<()> {
+    let mut unit = UnitOfWork::new();
+    for product in products {
+        unit.register_new(product.clone())?;
     }
+    DB::commit_unit(&mut unit, pool).await?;
+    Ok(())
+}
+
+/// The stock of the product `id` as stored.
+pub async fn stock<DB: Store>(pool: &Pool<DB>, id: Uuid) -> anyhow::Result<i64> {
+    let product = DB::product(pool, id).await?;
+    Ok(product.ok_or_else(|| anyhow::anyhow!("no product {id}"))?.stock)
 }
