@@ -97,6 +97,8 @@ where
             if versioned(batch) && DB::rows_affected(&done) < batch.len() as u64 {
                 return Err(conflict::<DB>(conn, batch).await?);
             }
+            // Where a test's child process dies, with a statement sent and the transaction open.
+            fail::fail_point!("commit::between_batches");
         }
         Ok(written)
     }
@@ -398,5 +400,34 @@ mod tests {
     fn writes_are_cut_into_statements(#[case] writes: Vec<Write>, #[case] max_params: usize, #[case] sizes: &[usize]) {
         let cut: Vec<usize> = batches(&writes, max_params).iter().map(|batch| batch.len()).collect();
         assert_eq!(cut, sizes);
+    }
+
+    // ANCHOR: statement_text
+    #[rstest]
+    #[case::one_changed_column_is_the_one_set(
+        vec![versioned_update(&["stock"])],
+        "UPDATE products SET stock = CASE id WHEN $1 THEN $2 END, version = version + 1 \
+         WHERE (id, version) IN (($3, $4))"
+    )]
+    #[case::two_rows_of_one_change_share_a_statement(
+        vec![update(&["name"]), update(&["name"])],
+        "UPDATE products SET name = CASE id WHEN $1 THEN $2 WHEN $3 THEN $4 END WHERE id IN ($5, $6)"
+    )]
+    #[case::new_rows_in_one_insert(
+        vec![insert(ORDERS), insert(ORDERS)],
+        "INSERT INTO orders (id, customer) VALUES ($1, $2), ($3, $4)"
+    )]
+    #[case::removed_rows_in_one_delete(vec![delete(ORDERS), delete(ORDERS)], "DELETE FROM orders WHERE id IN ($1, $2)")]
+    fn a_batch_is_sent_as_this_statement(#[case] batch: Vec<Write>, #[case] sql: &str) {
+        assert_eq!(statement::<Postgres>(&batch).sql().as_str(), sql);
+    }
+    // ANCHOR_END: statement_text
+
+    #[test]
+    fn mariadb_gets_the_same_statement_with_its_own_placeholders() {
+        assert_eq!(
+            statement::<MySql>(&[versioned_update(&["stock"])]).sql().as_str(),
+            "UPDATE products SET stock = CASE id WHEN ? THEN ? END, version = version + 1 WHERE (id, version) IN ((?, ?))"
+        );
     }
 }

@@ -296,3 +296,31 @@ async fn a_database_cut_off_mid_commit_leaves_none_of_it() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// A change *to* a zero value is a change: the stock to 0, the name to an empty string, each
+/// saved. (gorm's `Updates` with a struct skips such fields without a word. The shop has no
+/// nullable column; a change to `NULL` is detected the same way, `changes`' unit tests show.)
+#[rstest]
+#[tokio::test]
+async fn a_change_to_a_zero_value_is_saved<DB: Store>(
+    #[values(Postgres, MySql, Sqlite)] _backend: DB,
+    #[values("stock", "name")] field: &str,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let (widget, _) = stocked(pool).await?;
+
+    let mut unit = UnitOfWork::new();
+    let tracked = load(&mut unit, pool, widget.id).await?;
+    match field {
+        "stock" => tracked.lock().stock = 0,
+        _ => tracked.lock().name = String::new(),
+    }
+    let written = DB::commit_unit(&mut unit, pool).await?;
+
+    assert_eq!((written.statements, written.rows), (1, 1));
+    let stored = DB::product(pool, widget.id).await?.expect("the widget");
+    let expected = tracked.lock().clone();
+    assert_eq!((stored.name, stored.stock), (expected.name, expected.stock));
+    Ok(())
+}

@@ -16,6 +16,9 @@ pub trait Provisioned: Batched + Sized {
     type Handle;
     fn database() -> impl Future<Output = anyhow::Result<Self::Handle>>;
     fn pool(handle: &Self::Handle) -> &Pool<Self>;
+    /// The URL of the handle's database, for a child process to connect to (PostgreSQL and
+    /// MariaDB; SQLite's databases live in the test's memory).
+    fn url(handle: &Self::Handle) -> Option<&str>;
 }
 
 impl Provisioned for Postgres {
@@ -25,6 +28,9 @@ impl Provisioned for Postgres {
     }
     fn pool(handle: &PgDatabase) -> &Pool<Postgres> {
         handle.pool()
+    }
+    fn url(handle: &PgDatabase) -> Option<&str> {
+        Some(handle.url())
     }
 }
 
@@ -36,6 +42,9 @@ impl Provisioned for MySql {
     fn pool(handle: &MySqlDatabase) -> &Pool<MySql> {
         handle.pool()
     }
+    fn url(handle: &MySqlDatabase) -> Option<&str> {
+        Some(handle.url())
+    }
 }
 
 impl Provisioned for Sqlite {
@@ -45,6 +54,9 @@ impl Provisioned for Sqlite {
     }
     fn pool(handle: &SqliteDatabase) -> &Pool<Sqlite> {
         handle.pool()
+    }
+    fn url(_handle: &SqliteDatabase) -> Option<&str> {
+        None
     }
 }
 
