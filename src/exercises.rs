@@ -489,6 +489,13 @@ mod tests {
                 "channels_as_text",
                 "no_lost_update",
                 "register_atomically",
+                "audit_survives",
+                "optional_gift_wrap",
+                "purchase_deadline",
+                "cancel_order",
+                "review_mapping",
+                "restock_retries",
+                "stale_form",
             ]),
             "chapters in order, each chapter's in its lib.rs order: {names:?}"
         );

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 
-use ch03_transaction_manager::{Ctx, Dialect, SqlManager};
+use ch03_transaction_manager::{Ctx, SqlManager};
 use harness::narrator::Narrator;
 use harness::tour::Services;
 use harness::{CountRows, PgDatabase, SqliteDatabase};
@@ -16,11 +16,11 @@ use crate::sql::SqlProducts;
 use crate::steps::step1_saves_by_hand::sql::{HandRows, HandSql};
 use crate::steps::step1_saves_by_hand::{self as step1, GIFT_FROM_ITEMS, Saves, ShopRows};
 use crate::steps::step2_command_list::{self as step2, Commands};
-use crate::{CommitError, Handle, PlanWriter, UnitOfWork, commit, place_order};
+use crate::{CommitError, Handle, ShopDatabase, UnitOfWork, commit, place_order};
 
 /// A database the tour runs on.
-trait TourDb: HandSql + PlanWriter + Dialect + CountRows {}
-impl<DB: HandSql + PlanWriter + Dialect + CountRows> TourDb for DB {}
+trait TourDb: ShopDatabase + HandSql + CountRows {}
+impl<DB: ShopDatabase + HandSql + CountRows> TourDb for DB {}
 
 fn product(name: &str, stock: i64) -> Product {
     Product {

@@ -2,14 +2,14 @@
 //! refused, names the product, and writes nothing at all; fifty buyers racing on one product,
 //! each retrying on conflict, lose no update. Beside it, the same race locked pessimistically.
 
-use ch03_transaction_manager::{Ctx, Settings, SqlManager};
+use ch03_transaction_manager::SqlManager;
 use ch04_unit_of_work::shop::{Order, Product};
-use ch04_unit_of_work::{CommitError, UnitOfWork, commit};
+use ch04_unit_of_work::{CommitError, UnitOfWork, buy_optimistically, buy_pessimistically};
 use rstest::rstest;
 use sqlx::{MySql, Pool, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::{Store, UseCaseError, load, product};
+use crate::support::{Store, load, product};
 
 /// A widget of stock `stock`, stored.
 async fn widget<DB: Store>(pool: &Pool<DB>, stock: i64) -> anyhow::Result<Product> {
@@ -73,19 +73,8 @@ async fn fifty_buyers_racing_on_one_product_each_retrying_on_conflict_lose_no_up
     let pool = DB::pool(&db);
     let stored = widget(pool, 100).await?;
 
-    let buyer = async || -> anyhow::Result<u32> {
-        for attempt in 1.. {
-            let mut unit = UnitOfWork::new();
-            let product = load(&mut unit, pool, stored.id).await?;
-            product.lock().stock -= 1;
-            match DB::commit_unit(&mut unit, pool).await {
-                Ok(_) => return Ok(attempt),
-                Err(CommitError::Conflict { .. }) => continue,
-                Err(other) => return Err(other.into()),
-            }
-        }
-        unreachable!("the loop only ends by returning")
-    };
+    let tm = SqlManager::new(pool.clone());
+    let buyer = || buy_optimistically(&tm, stored.id, 1, 100);
     let attempts: Vec<u32> = futures::future::try_join_all((0..50).map(|_| buyer())).await?;
 
     let now = DB::product(pool, stored.id).await?.expect("the widget");
@@ -99,11 +88,10 @@ async fn fifty_buyers_racing_on_one_product_each_retrying_on_conflict_lose_no_up
 // ANCHOR_END: fifty_buyers
 
 // ANCHOR: pessimistic
-/// The same race, locked pessimistically: each buyer's use case loads the product with `SELECT
-/// ... FOR UPDATE` in its transaction, which the unit of work's commit then joins. The next buyer
-/// waits at its load for the lock instead of failing at its commit: every buyer succeeds at the
-/// first attempt, and no update is lost. (The unit of work does not lock; the use case chooses
-/// how, as the talk says Fowler's pattern leaves it. SQLite has no `FOR UPDATE`.)
+/// The same race, locked pessimistically: each buyer loads the product with `SELECT ... FOR
+/// UPDATE` in its transaction, which the unit of work's commit then joins. The next buyer waits at
+/// its load for the lock instead of failing at its commit: every buyer succeeds at the first
+/// attempt, and no update is lost. (SQLite has no `FOR UPDATE`.)
 #[rstest]
 #[tokio::test]
 async fn fifty_buyers_locking_the_row_at_load_wait_for_each_other_and_none_retries<DB: Store>(
@@ -114,23 +102,7 @@ async fn fifty_buyers_locking_the_row_at_load_wait_for_each_other_and_none_retri
     let stored = widget(pool, 100).await?;
     let tm = SqlManager::new(pool.clone());
 
-    let buyer = async || -> Result<(), UseCaseError> {
-        tm.run(&Ctx::new(), Settings::default(), async |ctx| {
-            let mut unit = UnitOfWork::new();
-            let fetch = async |id| {
-                let mut conn = tm.connection(ctx).await?;
-                Ok::<_, UseCaseError>(DB::product_for_update(&mut conn, id).await?)
-            };
-            let product = unit
-                .load(stored.id, fetch)
-                .await?
-                .ok_or(UseCaseError::NoProduct(stored.id))?;
-            product.lock().stock -= 1;
-            commit(&mut unit, &tm, ctx).await?;
-            Ok(())
-        })
-        .await
-    };
+    let buyer = || buy_pessimistically(&tm, stored.id, 1);
     futures::future::try_join_all((0..50).map(|_| buyer())).await?;
 
     let now = DB::product(pool, stored.id).await?.expect("the widget");

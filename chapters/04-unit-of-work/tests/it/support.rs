@@ -118,8 +118,6 @@ pub enum UseCaseError {
     Tx(#[from] ch03_transaction_manager::TxError),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    #[error("no product {0}")]
-    NoProduct(Uuid),
     #[error("the use case refused")]
     Refused,
 }

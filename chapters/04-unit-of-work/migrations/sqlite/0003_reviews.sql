@@ -1,0 +1,9 @@
+-- Reviews of products, which the chapter's code does not map: an exercise maps them
+-- (`exercises/src/review_mapping.rs`). A review references its product, and its comment may be
+-- missing (NULL), which is not the same as empty.
+CREATE TABLE reviews (
+    id BLOB PRIMARY KEY,
+    product_id BLOB NOT NULL REFERENCES products (id),
+    stars INTEGER NOT NULL,
+    comment TEXT
+);
