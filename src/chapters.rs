@@ -17,6 +17,7 @@ pub type Tour = for<'a> fn(Services, &'a mut Narrator) -> LocalBoxFuture<'a, any
 pub enum Status {
     Ready(Tour),
     /// Has tests and a tour, but its issue is not finished.
+    #[allow(dead_code, reason = "no chapter is half-written right now; the next one starts here")]
     InProgress(Tour),
     Planned,
 }
@@ -96,7 +97,7 @@ pub const CHAPTERS: &[Chapter] = &[
         slug: "unit-of-work",
         package: "ch04-unit-of-work",
         summary: "identity map, change tracking, one batched atomic commit",
-        status: Status::InProgress(|services, narrator| Box::pin(ch04_unit_of_work::tour::run(services, narrator))),
+        status: Status::Ready(|services, narrator| Box::pin(ch04_unit_of_work::tour::run(services, narrator))),
     },
     Chapter {
         number: Some(5),

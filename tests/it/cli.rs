@@ -201,6 +201,29 @@ fn the_transaction_manager_tour_shows_the_four_scenes() {
     }
 }
 
+/// Chapter 04's tour, embedded (SQLite) and real (PostgreSQL): each scene by hand, then by the
+/// unit of work. The tour checks the stock and rows it narrates and fails when one is wrong.
+#[test]
+fn the_unit_of_work_tour_shows_a_forgotten_save_the_key_order_two_copies_and_two_editors() {
+    for args in [&["tour", "4"][..], &["tour", "04-unit-of-work", "--real"]] {
+        let output = workbook(args);
+        let said = text(&output);
+        assert!(output.status.success(), "{args:?}: {said}");
+        for expected in [
+            "!! the tote bag went out with her order, and its stock still says 10",
+            "ok Bob's order through a unit of work: the gift changed, no save called, and the commit wrote it (9 left)",
+            "!! by hand, the line saved before its order:",
+            "ok registered in the same order, line first; the commit inserts orders before their lines (7 lines stored)",
+            "each copy is saved: 48 -> 45, two reserved and never taken off",
+            "Erin's order of the same two items takes five: 45 -> 40",
+            "was changed by someone else since it was loaded; nothing was written",
+            "ok the stored widget is Fay's (\"widget, blue\", 46 in stock, version 2)",
+        ] {
+            assert!(said.contains(expected), "{args:?}: missing {expected:?} in:\n{said}");
+        }
+    }
+}
+
 /// Chapter 07's tour, embedded (librdkafka's mock cluster, SQLite) and real (a broker of its own,
 /// PostgreSQL). The tour checks its own outcomes and fails when one is wrong; this test checks
 /// that it ran to the end and said so.

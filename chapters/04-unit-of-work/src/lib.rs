@@ -8,15 +8,17 @@
 //! what changed, and writes it all at once at commit: in one transaction, parents before children,
 //! one statement per table and kind of change.
 //!
-//! What is here so far: the unit of work's memory, an identity map that tracks each object once
-//! with a snapshot (`unit`); which columns of a row changed since it was loaded (`changes`); in
-//! which order the tables are written (`order`); what a commit writes (`plan`); the statements
-//! that write it, a multi-row one per table and kind, cut at each database's parameter limit
-//! (`writer`), each update and delete of a versioned row checking the version it was loaded at
-//! (optimistic locking); and the commit, all of it or none, in a scope of chapter 03's
-//! transaction manager, so that it joins the transaction of the use case it runs in (`commit`); on
-//! PostgreSQL, MariaDB and SQLite. Pessimistic locking, the lesson's steps, the benchmarks and the
-//! tour build on them.
+//! The lesson's steps come first (`steps`): saving by hand, then the talk's list of commands,
+//! each with what it gets wrong. Then the unit of work: its memory, an identity map that tracks
+//! each object once with a snapshot (`unit`); which columns of a row changed since it was loaded
+//! (`changes`); in which order the tables are written (`order`); what a commit writes (`plan`);
+//! the statements that write it, a multi-row one per table and kind, cut at each database's
+//! parameter limit (`writer`), each update and delete of a versioned row checking the version it
+//! was loaded at (optimistic locking); and the commit, all of it or none, in a scope of chapter
+//! 03's transaction manager, so that it joins the transaction of the use case it runs in
+//! (`commit`). The use case that places an order (`place_order`), the two ways of locking a
+//! contended row (`locking`), and reading the shop's rows (`sql`), on PostgreSQL, MariaDB and
+//! SQLite.
 
 pub mod changes;
 pub mod commit;
