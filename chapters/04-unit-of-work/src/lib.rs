@@ -49,7 +49,7 @@ pub use sql::{ShopDatabase, ShopSql, SqlProducts};
 pub use table::Table;
 pub use unit::{Handle, UnitError, UnitOfWork};
 pub use value::Value;
-pub use writer::{Batched, PlanWriter, WriteError, Written};
+pub use writer::{Batched, Binds, PlanWriter, UpdateForm, WriteError, Written};
 
 /// The chapter's schema on each database.
 pub mod migrations {

@@ -95,14 +95,9 @@ pub trait PlanWriter: Batched {
 
 impl<DB> PlanWriter for DB
 where
-    DB: Batched,
+    DB: Batched + Binds,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB> + Default,
-    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
     for<'r> (Uuid, i64): sqlx::FromRow<'r, DB::Row>,
 {
     async fn write(conn: &mut DB::Connection, writes: &[Write]) -> Result<Written, WriteError> {
@@ -133,10 +128,9 @@ fn versioned(batch: &[Write]) -> bool {
 /// The first row of `batch` whose stored version is not the one it was loaded at.
 async fn conflict<DB>(conn: &mut DB::Connection, batch: &[Write]) -> sqlx::Result<WriteError>
 where
-    DB: Database,
+    DB: Binds,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB> + Default,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
     for<'r> (Uuid, i64): sqlx::FromRow<'r, DB::Row>,
 {
     let (table, version) = match &batch[0] {
@@ -219,13 +213,8 @@ fn same_statement(a: &Write, b: &Write) -> bool {
 /// The one statement that sends `batch` (a run made by [`batches`]).
 fn statement<DB>(batch: &[Write]) -> QueryBuilder<DB>
 where
-    DB: Batched,
+    DB: Batched + Binds,
     DB::Arguments: Default,
-    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
 {
     let mut query = QueryBuilder::<DB>::new("");
     match &batch[0] {
@@ -240,10 +229,10 @@ where
                     unreachable!("a run is of one kind")
                 };
                 query.push(if n == 0 { "(" } else { ", (" });
-                query.push_bind(*id);
+                DB::bind_key(&mut query, *id);
                 for value in values {
                     query.push(", ");
-                    bind(&mut query, value);
+                    DB::bind(&mut query, value);
                 }
                 query.push(")");
             }
@@ -262,29 +251,21 @@ where
 
 /// Each row's key, new values and (for a versioned run) loaded version, bound in that order: the
 /// rows of the table of values an update joins.
-fn push_row<DB>(query: &mut QueryBuilder<DB>, write: &Write)
-where
-    DB: Database,
-    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
-{
+fn push_row<DB: Binds>(query: &mut QueryBuilder<DB>, write: &Write) {
     let Write::Update {
         id, values, expected, ..
     } = write
     else {
         unreachable!("a run is of one kind")
     };
-    query.push_bind(*id);
+    DB::bind_key(query, *id);
     for value in values {
         query.push(", ");
-        bind(query, value);
+        DB::bind(query, value);
     }
     if let Some(version) = expected {
         query.push(", ");
-        query.push_bind(Some(*version));
+        DB::bind(query, &Value::Int(Some(*version)));
     }
 }
 
@@ -293,15 +274,12 @@ where
 /// v.column1`, the new values a table joined on the key (the columns of a `VALUES` list are
 /// named `column1`, `column2`, ... on both). A versioned run also matches `t.version` against
 /// the loaded version, the row's last value, and moves it on.
-fn update_from_values<DB>(query: &mut QueryBuilder<DB>, table: &Table, columns: &[&'static str], batch: &[Write])
-where
-    DB: Database,
-    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
-{
+fn update_from_values<DB: Binds>(
+    query: &mut QueryBuilder<DB>,
+    table: &Table,
+    columns: &[&'static str],
+    batch: &[Write],
+) {
     let name = table.name;
     query.push(format_args!("UPDATE {name} SET "));
     for (c, column) in columns.iter().enumerate() {
@@ -327,15 +305,12 @@ where
 
 /// MariaDB, whose `VALUES` lists have no column names to join on: the same table of new values
 /// as `SELECT ? AS key, ? AS column UNION ALL SELECT ?, ? ...`, joined in a multi-table `UPDATE`.
-fn update_joined_selects<DB>(query: &mut QueryBuilder<DB>, table: &Table, columns: &[&'static str], batch: &[Write])
-where
-    DB: Database,
-    for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
-{
+fn update_joined_selects<DB: Binds>(
+    query: &mut QueryBuilder<DB>,
+    table: &Table,
+    columns: &[&'static str],
+    batch: &[Write],
+) {
     let (name, key) = (table.name, table.key);
     let version = table.version.filter(|_| versioned(batch));
     query.push(format_args!("UPDATE {name} JOIN ("));
@@ -352,16 +327,16 @@ where
         else {
             unreachable!("a run is of one kind")
         };
-        query.push_bind(*id);
+        DB::bind_key(query, *id);
         query.push(format_args!(" AS {key}"));
         for (column, value) in columns.iter().zip(values) {
             query.push(", ");
-            bind(query, value);
+            DB::bind(query, value);
             query.push(format_args!(" AS {column}"));
         }
         if let Some(loaded) = expected {
             query.push(", ");
-            query.push_bind(Some(*loaded));
+            DB::bind(query, &Value::Int(Some(*loaded)));
             query.push(" AS loaded_version");
         }
     }
@@ -381,12 +356,7 @@ where
 
 /// ` WHERE key IN (...)`, or for a versioned run ` WHERE (key, version) IN ((...), ...)`: a row
 /// that moved on since it was loaded is not touched, and so not counted.
-fn where_keys<DB>(query: &mut QueryBuilder<DB>, table: &Table, batch: &[Write])
-where
-    DB: Database,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
-{
+fn where_keys<DB: Binds>(query: &mut QueryBuilder<DB>, table: &Table, batch: &[Write]) {
     let Some(version) = table.version.filter(|_| versioned(batch)) else {
         query.push(format_args!(" WHERE {} IN (", table.key));
         return push_ids(query, batch);
@@ -397,44 +367,55 @@ where
             unreachable!("only updates and deletes are versioned")
         };
         query.push(if n == 0 { "(" } else { ", (" });
-        query.push_bind(*id);
+        DB::bind_key(query, *id);
         query.push(", ");
-        query.push_bind(*expected);
+        DB::bind(query, &Value::Int(*expected));
         query.push(")");
     }
     query.push(")");
 }
 
-fn push_ids<DB>(query: &mut QueryBuilder<DB>, batch: &[Write])
-where
-    DB: Database,
-    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
-{
+fn push_ids<DB: Binds>(query: &mut QueryBuilder<DB>, batch: &[Write]) {
     for (n, write) in batch.iter().enumerate() {
         let (Write::Update { id, .. } | Write::Delete { id, .. } | Write::Insert { id, .. }) = write;
         if n > 0 {
             query.push(", ");
         }
-        query.push_bind(*id);
+        DB::bind_key(query, *id);
     }
     query.push(")");
 }
 
-/// Binds a value as its column's type, a `NULL` included.
-fn bind<DB>(query: &mut QueryBuilder<DB>, value: &Value)
+/// A database whose statements can bind every kind of value a plan holds. What sqlx must know
+/// of it for that is written here once, in the `where` clause; the statement builders above need
+/// only `DB: Binds`.
+pub trait Binds: Database {
+    /// Binds a value as its column's type, a `NULL` included.
+    fn bind(query: &mut QueryBuilder<Self>, value: &Value);
+    fn bind_key(query: &mut QueryBuilder<Self>, key: Uuid);
+}
+
+impl<DB> Binds for DB
 where
     DB: Database,
     for<'q> Option<bool>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<String>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Uuid>: Encode<'q, DB> + Type<DB>,
+    for<'q> Uuid: Encode<'q, DB> + Type<DB>,
 {
-    match value {
-        Value::Bool(v) => query.push_bind(*v),
-        Value::Int(v) => query.push_bind(*v),
-        Value::Text(v) => query.push_bind(v.clone()),
-        Value::Uuid(v) => query.push_bind(*v),
-    };
+    fn bind(query: &mut QueryBuilder<DB>, value: &Value) {
+        match value {
+            Value::Bool(v) => query.push_bind(*v),
+            Value::Int(v) => query.push_bind(*v),
+            Value::Text(v) => query.push_bind(v.clone()),
+            Value::Uuid(v) => query.push_bind(*v),
+        };
+    }
+
+    fn bind_key(query: &mut QueryBuilder<DB>, key: Uuid) {
+        query.push_bind(key);
+    }
 }
 
 #[cfg(test)]

@@ -14,27 +14,22 @@ use uuid::Uuid;
 use super::ShopRows;
 use crate::shop::{Order, OrderLine, Product};
 use crate::sql::{SELECT_PRODUCT, ShopSql};
+use crate::writer::Binds;
 
 /// A database step 1's statements can be sent to. The `where` clause, what sqlx must know of it
 /// to bind and read these values, is written here once.
-pub trait HandSql: ShopSql {
+pub trait HandSql: ShopSql + Binds {
     /// Sends `query`, as is, on its own.
     fn execute(pool: &Pool<Self>, query: QueryBuilder<Self>) -> impl Future<Output = sqlx::Result<()>>;
     /// Sends `query`, which returns one number.
     fn number(pool: &Pool<Self>, query: QueryBuilder<Self>) -> impl Future<Output = sqlx::Result<i64>>;
-    fn bind_uuid(query: &mut QueryBuilder<Self>, value: Uuid);
-    fn bind_text(query: &mut QueryBuilder<Self>, value: String);
-    fn bind_int(query: &mut QueryBuilder<Self>, value: i64);
 }
 
 impl<DB> HandSql for DB
 where
-    DB: ShopSql,
+    DB: ShopSql + Binds,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     DB::Arguments: IntoArguments<DB> + Default,
-    for<'q> Uuid: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    for<'q> i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
 {
     async fn execute(pool: &Pool<DB>, mut query: QueryBuilder<DB>) -> sqlx::Result<()> {
@@ -44,18 +39,6 @@ where
     async fn number(pool: &Pool<DB>, mut query: QueryBuilder<DB>) -> sqlx::Result<i64> {
         let (number,): (i64,) = query.build_query_as().fetch_one(pool).await?;
         Ok(number)
-    }
-
-    fn bind_uuid(query: &mut QueryBuilder<DB>, value: Uuid) {
-        query.push_bind(value);
-    }
-
-    fn bind_text(query: &mut QueryBuilder<DB>, value: String) {
-        query.push_bind(value);
-    }
-
-    fn bind_int(query: &mut QueryBuilder<DB>, value: i64) {
-        query.push_bind(value);
     }
 }
 
@@ -101,7 +84,7 @@ impl<DB: HandSql> HandRows<DB> {
     /// A new order numbered by the database: its number is known only once the insert returns it.
     pub async fn insert_numbered_order(&self, customer: &str) -> sqlx::Result<i64> {
         let mut query = QueryBuilder::new("INSERT INTO numbered_orders (customer) VALUES (");
-        DB::bind_text(&mut query, customer.to_owned());
+        DB::bind(&mut query, &customer.to_owned().into());
         query.push(") RETURNING id");
         self.number(query).await
     }
@@ -119,11 +102,11 @@ impl<DB: HandSql> HandRows<DB> {
 
     pub async fn insert_numbered_line(&self, order: i64, product: Uuid, quantity: i64) -> sqlx::Result<()> {
         let mut query = QueryBuilder::new("INSERT INTO numbered_order_lines (order_id, product_id, quantity) VALUES (");
-        DB::bind_int(&mut query, order);
+        DB::bind(&mut query, &order.into());
         query.push(", ");
-        DB::bind_uuid(&mut query, product);
+        DB::bind(&mut query, &product.into());
         query.push(", ");
-        DB::bind_int(&mut query, quantity);
+        DB::bind(&mut query, &quantity.into());
         query.push(")");
         self.execute(query).await
     }
@@ -131,7 +114,7 @@ impl<DB: HandSql> HandRows<DB> {
     /// How many lines the numbered order `order` has.
     pub async fn numbered_lines(&self, order: i64) -> sqlx::Result<i64> {
         let mut query = QueryBuilder::new("SELECT COUNT(*) FROM numbered_order_lines WHERE order_id = ");
-        DB::bind_int(&mut query, order);
+        DB::bind(&mut query, &order.into());
         self.number(query).await
     }
 }
@@ -145,35 +128,35 @@ impl<DB: HandSql> ShopRows for HandRows<DB> {
     // ANCHOR: save_product
     async fn save_product(&self, product: &Product) -> sqlx::Result<()> {
         let mut query = QueryBuilder::new("UPDATE products SET name = ");
-        DB::bind_text(&mut query, product.name.clone());
+        DB::bind(&mut query, &product.name.clone().into());
         query.push(", stock = ");
-        DB::bind_int(&mut query, product.stock);
+        DB::bind(&mut query, &product.stock.into());
         query.push(", version = ");
-        DB::bind_int(&mut query, product.version);
+        DB::bind(&mut query, &product.version.into());
         query.push(" WHERE id = ");
-        DB::bind_uuid(&mut query, product.id);
+        DB::bind(&mut query, &product.id.into());
         self.execute(query).await
     }
     // ANCHOR_END: save_product
 
     async fn insert_order(&self, order: &Order) -> sqlx::Result<()> {
         let mut query = QueryBuilder::new("INSERT INTO orders (id, customer) VALUES (");
-        DB::bind_uuid(&mut query, order.id);
+        DB::bind(&mut query, &order.id.into());
         query.push(", ");
-        DB::bind_text(&mut query, order.customer.clone());
+        DB::bind(&mut query, &order.customer.clone().into());
         query.push(")");
         self.execute(query).await
     }
 
     async fn insert_line(&self, line: &OrderLine) -> sqlx::Result<()> {
         let mut query = QueryBuilder::new("INSERT INTO order_lines (id, order_id, product_id, quantity) VALUES (");
-        DB::bind_uuid(&mut query, line.id);
+        DB::bind(&mut query, &line.id.into());
         query.push(", ");
-        DB::bind_uuid(&mut query, line.order_id);
+        DB::bind(&mut query, &line.order_id.into());
         query.push(", ");
-        DB::bind_uuid(&mut query, line.product_id);
+        DB::bind(&mut query, &line.product_id.into());
         query.push(", ");
-        DB::bind_int(&mut query, line.quantity);
+        DB::bind(&mut query, &line.quantity.into());
         query.push(")");
         self.execute(query).await
     }
