@@ -12,9 +12,11 @@
 //!
 //! What is here so far: the remote side (`remote`), a payments service as a real HTTP server
 //! with its own database, whose charges carry the caller's key and whose requests are made
-//! idempotent by key the way serious APIs do it. The caller's state machine, recovery,
-//! compensation and the lesson's steps build on it.
+//! idempotent by key the way serious APIs do it; and the caller's state machine (`calls`), the
+//! source's table of states and the moves between them. The caller's records, recovery,
+//! compensation and the lesson's steps build on them.
 
+pub mod calls;
 pub mod remote;
 
 /// The schema of each service's database.
