@@ -22,4 +22,5 @@ pub mod remote;
 /// The schema of each service's database.
 pub mod migrations {
     pub static PAYMENTS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/payments");
+    pub static CALLER: sqlx::migrate::Migrator = sqlx::migrate!("migrations/caller");
 }

@@ -1,5 +1,7 @@
 //! Chapter 05's integration tests, on real PostgreSQL and real HTTP servers on loopback:
+//! - `calls`: the caller's record of its calls, and recovery workers' claims on them;
 //! - `payments`: the payments service's idempotency keys, as a caller over the network sees them.
 
+mod calls;
 mod payments;
 mod support;
