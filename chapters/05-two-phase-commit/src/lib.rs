@@ -17,7 +17,9 @@
 //! compensation and the lesson's steps build on them.
 
 pub mod calls;
+pub mod payments_client;
 pub mod remote;
+pub mod steps;
 
 /// The schema of each service's database.
 pub mod migrations {

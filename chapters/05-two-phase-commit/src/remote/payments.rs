@@ -89,30 +89,45 @@ async fn charge(State(payments): State<Payments>, headers: HeaderMap, Json(reque
             if let Some(delay) = fault.delay {
                 tokio::time::sleep(delay).await;
             }
-            match create(&payments.pool, key, &request).await {
-                Ok(charge) => {
-                    let body = serde_json::to_string(&charge).expect("a charge is JSON");
-                    match idempotency::finish(&payments.pool, key, StatusCode::CREATED.as_u16(), &body).await {
-                        Ok(()) => (StatusCode::CREATED, Json(charge)).into_response(),
-                        Err(error) => storage(error),
-                    }
-                }
-                Err(Refusal::NotTheSameCharge(charge)) => {
-                    let _ = idempotency::release(&payments.pool, key).await;
-                    refused(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!(
-                            "{} was charged {} cents already, not {}",
-                            charge.object_key, charge.amount_cents, request.amount_cents
-                        ),
-                    )
-                }
-                Err(Refusal::Storage(error)) => storage(error),
+            // The work runs to its end even if the caller hangs up: dropping this handler (the
+            // connection closed) must not leave a charge made and its key unanswered.
+            let work = tokio::spawn(charge_and_answer(payments.pool.clone(), key.to_owned(), request));
+            let answer = match work.await {
+                Ok(answer) => answer,
+                Err(panicked) => refused(StatusCode::INTERNAL_SERVER_ERROR, panicked),
+            };
+            if let Some(delay) = fault.answer_delay {
+                tokio::time::sleep(delay).await;
             }
+            answer
         }
     }
 }
 // ANCHOR_END: charge
+
+/// Makes the charge and stores the answer under `key`, or refuses a reused object key.
+async fn charge_and_answer(pool: PgPool, key: String, request: ChargeRequest) -> Response {
+    match create(&pool, &key, &request).await {
+        Ok(charge) => {
+            let body = serde_json::to_string(&charge).expect("a charge is JSON");
+            match idempotency::finish(&pool, &key, StatusCode::CREATED.as_u16(), &body).await {
+                Ok(()) => (StatusCode::CREATED, Json(charge)).into_response(),
+                Err(error) => storage(error),
+            }
+        }
+        Err(Refusal::NotTheSameCharge(charge)) => {
+            let _ = idempotency::release(&pool, &key).await;
+            refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "{} was charged {} cents already, not {}",
+                    charge.object_key, charge.amount_cents, request.amount_cents
+                ),
+            )
+        }
+        Err(Refusal::Storage(error)) => storage(error),
+    }
+}
 
 fn replay(status: u16, body: String) -> Response {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -3,8 +3,9 @@
 //!
 //! A request asks for a fault with the `X-Fault` header: `status=503` is answered with that
 //! status and nothing done; `delay-ms=300` is held that long after its key is taken (while it is
-//! in flight) before the work is done. (A response lost after the work is done is the harness's
-//! fault proxy's: it cuts the connection.)
+//! in flight) before the work is done; `answer-delay-ms=300` is held that long after the work is
+//! done, before it is answered, which is when a test cuts the connection through the harness's
+//! fault proxy to lose the answer of work that was done.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub struct Fault {
     pub status: Option<u16>,
     /// Hold the request this long once its key is taken.
     pub delay: Option<Duration>,
+    /// Hold the answer this long once the work is done.
+    pub answer_delay: Option<Duration>,
 }
 
 impl Fault {
@@ -65,6 +68,7 @@ impl Fault {
             match part.split_once('=') {
                 Some(("status", code)) => fault.status = code.parse().ok(),
                 Some(("delay-ms", ms)) => fault.delay = ms.parse().ok().map(Duration::from_millis),
+                Some(("answer-delay-ms", ms)) => fault.answer_delay = ms.parse().ok().map(Duration::from_millis),
                 _ => {}
             }
         }
@@ -82,12 +86,16 @@ mod tests {
     fn a_fault_is_read_from_its_header() {
         let mut headers = HeaderMap::new();
         assert_eq!(Fault::from_headers(&headers), Fault::default());
-        headers.insert("x-fault", HeaderValue::from_static("status=503, delay-ms=250"));
+        headers.insert(
+            "x-fault",
+            HeaderValue::from_static("status=503, delay-ms=250, answer-delay-ms=40"),
+        );
         assert_eq!(
             Fault::from_headers(&headers),
             Fault {
                 status: Some(503),
                 delay: Some(Duration::from_millis(250)),
+                answer_delay: Some(Duration::from_millis(40)),
             }
         );
         headers.insert("x-fault", HeaderValue::from_static("delay-ms=soon"));

@@ -1,0 +1,7 @@
+//! How the chapter gets from calling a remote and hoping to the two-phase record, one step at a
+//! time.
+//!
+//! - `step1_retry_without_a_key`: a charge retried when its answer is lost, each attempt a new
+//!   request, against the same retried with the caller's own key.
+
+pub mod step1_retry_without_a_key;
