@@ -18,6 +18,7 @@
 
 pub mod calls;
 pub mod payments_client;
+pub mod purchase;
 pub mod remote;
 pub mod steps;
 

@@ -1,6 +1,7 @@
 //! The caller's client of the payments service, over HTTP, and what a call's failure tells the
 //! caller: refused for good, not now, or no answer at all (done or not, nobody knows).
 
+use std::future::Future;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -22,6 +23,20 @@ pub enum CallFailure {
     #[error("no answer: {0}")]
     NoAnswer(String),
 }
+
+// ANCHOR: port
+/// The payments service, as the caller's use cases call it.
+pub trait Payments {
+    /// Charges `request` under `idempotency_key`.
+    fn charge(
+        &self,
+        idempotency_key: &str,
+        request: &ChargeRequest,
+    ) -> impl Future<Output = Result<Charge, CallFailure>>;
+    /// The charge with the caller's key `object_key`, if there is one.
+    fn look_up(&self, object_key: &str) -> impl Future<Output = Result<Option<Charge>, CallFailure>>;
+}
+// ANCHOR_END: port
 
 /// A client of one payments service.
 #[derive(Debug, Clone)]
@@ -54,9 +69,10 @@ impl PaymentsClient {
             ..self.clone()
         }
     }
+}
 
-    /// Charges `request`, under `idempotency_key`.
-    pub async fn charge(&self, idempotency_key: &str, request: &ChargeRequest) -> Result<Charge, CallFailure> {
+impl Payments for PaymentsClient {
+    async fn charge(&self, idempotency_key: &str, request: &ChargeRequest) -> Result<Charge, CallFailure> {
         let mut call = self
             .http
             .post(format!("{}/charges", self.base))
@@ -72,8 +88,7 @@ impl PaymentsClient {
         }
     }
 
-    /// The charge with the caller's key `object_key`, if the service has one.
-    pub async fn look_up(&self, object_key: &str) -> Result<Option<Charge>, CallFailure> {
+    async fn look_up(&self, object_key: &str) -> Result<Option<Charge>, CallFailure> {
         let answer = self
             .http
             .get(format!("{}/charges/{object_key}", self.base))

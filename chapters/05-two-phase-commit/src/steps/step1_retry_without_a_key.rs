@@ -9,7 +9,7 @@
 
 use uuid::Uuid;
 
-use crate::payments_client::{CallFailure, PaymentsClient};
+use crate::payments_client::{CallFailure, Payments};
 use crate::remote::payments::{Charge, ChargeRequest};
 
 /// How many times either way asks before it gives up.
@@ -18,7 +18,7 @@ pub const ATTEMPTS: u32 = 3;
 // ANCHOR: without_a_key
 /// Charges `amount_cents`, retrying on no answer, each attempt a new request (a new key every
 /// time: the caller has no key of its own for the charge).
-pub async fn charge_without_a_key(payments: &PaymentsClient, amount_cents: i64) -> Result<Charge, CallFailure> {
+pub async fn charge_without_a_key(payments: &impl Payments, amount_cents: i64) -> Result<Charge, CallFailure> {
     retrying(async || {
         let fresh = Uuid::now_v7().to_string();
         payments.charge(&fresh, &request(&fresh, amount_cents)).await
@@ -30,7 +30,7 @@ pub async fn charge_without_a_key(payments: &PaymentsClient, amount_cents: i64) 
 // ANCHOR: with_a_key
 /// Charges `amount_cents` for `key`, a key the caller chose before the first attempt, retrying on
 /// no answer with the same key.
-pub async fn charge_with_a_key(payments: &PaymentsClient, key: &str, amount_cents: i64) -> Result<Charge, CallFailure> {
+pub async fn charge_with_a_key(payments: &impl Payments, key: &str, amount_cents: i64) -> Result<Charge, CallFailure> {
     retrying(async || payments.charge(key, &request(key, amount_cents)).await).await
 }
 // ANCHOR_END: with_a_key

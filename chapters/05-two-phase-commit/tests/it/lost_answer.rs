@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ch05_two_phase_commit::payments_client::{CallFailure, PaymentsClient};
+use ch05_two_phase_commit::payments_client::{CallFailure, Payments, PaymentsClient};
 use ch05_two_phase_commit::remote::idempotency::KeyPolicy;
 use ch05_two_phase_commit::steps::step1_retry_without_a_key::{charge_with_a_key, charge_without_a_key};
 use harness::fault::FaultProxy;
