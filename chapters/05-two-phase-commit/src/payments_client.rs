@@ -26,6 +26,7 @@ pub enum CallFailure {
 
 // ANCHOR: port
 /// The payments service, as the caller's use cases call it.
+#[cfg_attr(test, mockall::automock)]
 pub trait Payments {
     /// Charges `request` under `idempotency_key`.
     fn charge(

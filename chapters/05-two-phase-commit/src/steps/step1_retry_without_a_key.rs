@@ -54,3 +54,81 @@ async fn retrying(mut attempt: impl AsyncFnMut() -> Result<Charge, CallFailure>)
     }
     Err(last.expect("at least one attempt"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::payments_client::MockPayments;
+
+    /// A service that gives no answer twice and then charges, recording the key of every attempt.
+    fn answering_the_third(keys: Arc<Mutex<Vec<String>>>) -> MockPayments {
+        let mut payments = MockPayments::new();
+        payments.expect_charge().times(3).returning(move |key, request| {
+            let mut keys = keys.lock().unwrap();
+            keys.push(key.to_owned());
+            let answer = if keys.len() < 3 {
+                Err(CallFailure::NoAnswer("timed out".into()))
+            } else {
+                Ok(Charge {
+                    id: 1,
+                    object_key: request.object_key.clone(),
+                    amount_cents: request.amount_cents,
+                    state: "charged".into(),
+                })
+            };
+            Box::pin(async move { answer })
+        });
+        payments
+    }
+
+    #[tokio::test]
+    async fn with_a_key_every_attempt_sends_the_same_one() {
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let payments = answering_the_third(Arc::clone(&keys));
+
+        let charge = charge_with_a_key(&payments, "order-1:payment", 2_500).await.unwrap();
+
+        assert_eq!(charge.object_key, "order-1:payment");
+        assert_eq!(*keys.lock().unwrap(), vec!["order-1:payment"; 3]);
+    }
+
+    #[tokio::test]
+    async fn without_one_every_attempt_is_a_new_request() {
+        let keys = Arc::new(Mutex::new(Vec::new()));
+        let payments = answering_the_third(Arc::clone(&keys));
+
+        charge_without_a_key(&payments, 2_500).await.unwrap();
+
+        let keys = keys.lock().unwrap();
+        assert_eq!(keys.len(), 3);
+        assert!(
+            keys[0] != keys[1] && keys[1] != keys[2] && keys[0] != keys[2],
+            "{keys:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_not_retried_and_the_last_failure_is_returned_after_the_attempts() {
+        let mut refusing = MockPayments::new();
+        refusing.expect_charge().times(1).returning(|_, _| {
+            Box::pin(async {
+                Err(CallFailure::Refused {
+                    status: 402,
+                    message: "declined".into(),
+                })
+            })
+        });
+        let mut down = MockPayments::new();
+        down.expect_charge()
+            .times(ATTEMPTS as usize)
+            .returning(|_, _| Box::pin(async { Err(CallFailure::Unavailable { status: 503 }) }));
+
+        let refused = charge_with_a_key(&refusing, "order-1:payment", 2_500).await;
+        let unavailable = charge_with_a_key(&down, "order-2:payment", 2_500).await;
+
+        assert!(matches!(refused, Err(CallFailure::Refused { status: 402, .. })));
+        assert_eq!(unavailable, Err(CallFailure::Unavailable { status: 503 }));
+    }
+}
