@@ -52,6 +52,9 @@ pub enum PurchaseError {
     Storage(#[from] sqlx::Error),
     #[error("there is no order {0}")]
     NoOrder(String),
+    /// The remote call failed inside a transaction (step 2 only), which rolled back.
+    #[error("the remote call failed: {0}")]
+    Remote(String),
 }
 
 /// The key the caller assigns to an order's payment, before anything is called.
