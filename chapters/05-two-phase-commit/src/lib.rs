@@ -17,6 +17,7 @@
 //! compensation and the lesson's steps build on them.
 
 pub mod calls;
+pub mod orders;
 pub mod payments_client;
 pub mod purchase;
 pub mod remote;

@@ -16,6 +16,7 @@ use sqlx::Postgres;
 
 use crate::calls::record::{CallError, Calls};
 use crate::calls::state::{Event, Operation};
+use crate::orders::{OrderError, Orders};
 use crate::payments_client::{CallFailure, Payments};
 use crate::remote::payments::ChargeRequest;
 
@@ -48,10 +49,8 @@ pub enum PurchaseError {
     Call(#[from] CallError),
     #[error(transparent)]
     Tx(#[from] TxError),
-    #[error("the caller's database: {0}")]
-    Storage(#[from] sqlx::Error),
-    #[error("there is no order {0}")]
-    NoOrder(String),
+    #[error(transparent)]
+    Order(#[from] OrderError),
     /// The remote call failed inside a transaction (step 2 only), which rolled back.
     #[error("the remote call failed: {0}")]
     Remote(String),
@@ -66,6 +65,7 @@ pub fn payment_key(order: &str) -> String {
 pub struct Purchases<P> {
     tm: SqlManager<Postgres>,
     calls: Calls,
+    orders: Orders,
     payments: P,
 }
 
@@ -73,6 +73,7 @@ impl<P: Payments> Purchases<P> {
     pub fn new(tm: SqlManager<Postgres>, payments: P) -> Self {
         Purchases {
             calls: Calls::new(tm.clone()),
+            orders: Orders::new(tm.clone()),
             tm,
             payments,
         }
@@ -88,14 +89,7 @@ impl<P: Payments> Purchases<P> {
         let key = payment_key(order);
         self.tm
             .run(&Ctx::new(), Settings::default(), async |ctx| {
-                let mut conn = self.tm.connection(ctx).await?;
-                sqlx::query("INSERT INTO orders (id, customer, amount_cents, state) VALUES ($1, $2, $3, 'placed')")
-                    .bind(order)
-                    .bind(customer)
-                    .bind(amount_cents)
-                    .execute(&mut *conn)
-                    .await?;
-                drop(conn);
+                self.orders.insert(ctx, order, customer, amount_cents, "placed").await?;
                 self.calls.request(ctx, &key, PAYMENT, Operation::Create).await?;
                 Ok::<_, PurchaseError>(())
             })
@@ -137,12 +131,7 @@ impl<P: Payments> Purchases<P> {
         self.tm
             .run(&Ctx::new(), Settings::default(), async |ctx| {
                 self.calls.settle(ctx, key, PAYMENT, outcome).await?;
-                let mut conn = self.tm.connection(ctx).await?;
-                sqlx::query("UPDATE orders SET state = $2, updated_at = now() WHERE id = $1")
-                    .bind(order)
-                    .bind(state)
-                    .execute(&mut *conn)
-                    .await?;
+                self.orders.set_state(ctx, order, state).await?;
                 Ok::<_, PurchaseError>(())
             })
             .await
@@ -171,20 +160,12 @@ impl<P: Payments> Purchases<P> {
     // ANCHOR_END: recover
 
     async fn amount_of(&self, order: &str) -> Result<i64, PurchaseError> {
-        let amount: Option<(i64,)> = sqlx::query_as("SELECT amount_cents FROM orders WHERE id = $1")
-            .bind(order)
-            .fetch_optional(self.tm.pool())
-            .await?;
-        Ok(amount.ok_or_else(|| PurchaseError::NoOrder(order.to_owned()))?.0)
+        Ok(self.orders.get(&Ctx::new(), order).await?.1)
     }
 
     /// The state of order `order`.
     pub async fn order_state(&self, order: &str) -> Result<String, PurchaseError> {
-        let state: Option<(String,)> = sqlx::query_as("SELECT state FROM orders WHERE id = $1")
-            .bind(order)
-            .fetch_optional(self.tm.pool())
-            .await?;
-        Ok(state.ok_or_else(|| PurchaseError::NoOrder(order.to_owned()))?.0)
+        Ok(self.orders.get(&Ctx::new(), order).await?.0)
     }
 }
 

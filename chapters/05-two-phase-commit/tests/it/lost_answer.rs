@@ -12,17 +12,25 @@ use harness::fault::FaultProxy;
 use crate::support::{PaymentsService, request};
 
 /// The service, a client of it through a fault proxy, and that client asking the service to
-/// hold each answer 400 ms once its charge is made.
+/// hold each answer a second once its charge is made.
 async fn losing_answers() -> anyhow::Result<(PaymentsService, FaultProxy, PaymentsClient)> {
     let payments = PaymentsService::start(KeyPolicy::default()).await?;
     let (proxy, through) = FaultProxy::route(&payments.server.url()).await?;
-    let client = PaymentsClient::new(&through, Duration::from_secs(5)).with_fault("answer-delay-ms=400");
+    let client = PaymentsClient::new(&through, Duration::from_secs(5)).with_fault("answer-delay-ms=1000");
     Ok((payments, proxy, client))
 }
 
-/// Cuts every connection through `proxy` while the first answer is held, then forwards again.
-async fn lose_the_first_answer(proxy: &FaultProxy) {
-    tokio::time::sleep(Duration::from_millis(200)).await;
+/// Once the first charge is made, cuts every connection through `proxy` while its answer is
+/// held, then forwards again.
+async fn lose_the_first_answer(payments: &PaymentsService, proxy: &FaultProxy) {
+    harness::eventually(Duration::from_secs(5), || async {
+        match payments.charges().await {
+            Ok(0) => Err("no charge yet".to_owned()),
+            Ok(_) => Ok(()),
+            Err(error) => Err(error.to_string()),
+        }
+    })
+    .await;
     proxy.cut().await;
     proxy.restore();
 }
@@ -32,7 +40,10 @@ async fn lose_the_first_answer(proxy: &FaultProxy) {
 async fn retried_without_a_key_a_lost_answer_is_a_second_charge() -> anyhow::Result<()> {
     let (payments, proxy, client) = losing_answers().await?;
 
-    let (charged, ()) = tokio::join!(charge_without_a_key(&client, 2_500), lose_the_first_answer(&proxy));
+    let (charged, ()) = tokio::join!(
+        charge_without_a_key(&client, 2_500),
+        lose_the_first_answer(&payments, &proxy)
+    );
 
     charged?;
     assert_eq!(payments.charges().await?, 2, "the customer paid twice");
@@ -46,7 +57,7 @@ async fn retried_with_the_callers_key_a_lost_answer_is_answered_again_and_charge
     let (payments, proxy, client) = losing_answers().await?;
     let (key, charge) = ("order-1:charge", request("order-1:charge", 2_500));
 
-    let (first, ()) = tokio::join!(client.charge(key, &charge), lose_the_first_answer(&proxy));
+    let (first, ()) = tokio::join!(client.charge(key, &charge), lose_the_first_answer(&payments, &proxy));
     assert!(matches!(first, Err(CallFailure::NoAnswer(_))), "{first:?}");
     assert_eq!(payments.charges().await?, 1, "charged, and the caller does not know it");
     let charge = charge_with_a_key(&client, key, 2_500).await?;

@@ -1,6 +1,6 @@
 //! A transaction must not hold a connection across a remote call: fifty purchases at once, a pool
-//! of five connections that times out after a second, and a payments service that takes 200 ms
-//! to charge. Made inside the order's transaction, the calls hold the five connections and most
+//! of five connections that gives up waiting after two seconds, and a payments service that takes
+//! 500 ms to charge. Made inside the order's transaction, the calls hold the five connections and most
 //! purchases time out waiting for one; made after the record is committed, every purchase passes.
 
 use std::time::Duration;
@@ -19,18 +19,18 @@ use crate::support::PaymentsService;
 
 const PURCHASES: usize = 50;
 
-/// The caller's database, reached through a pool of five that gives up waiting after a second,
-/// and a payments client whose charges take 200 ms.
+/// The caller's database, reached through a pool of five that gives up waiting after two
+/// seconds, and a payments client whose charges take 500 ms.
 async fn small_pool_slow_remote()
 -> anyhow::Result<(PaymentsService, PgDatabase, SqlManager<sqlx::Postgres>, PaymentsClient)> {
     let payments = PaymentsService::start(KeyPolicy::default()).await?;
     let db = PgDatabase::new(&CALLER).await?;
     let pool = PgPoolOptions::new()
         .max_connections(5)
-        .acquire_timeout(Duration::from_secs(1))
+        .acquire_timeout(Duration::from_secs(2))
         .connect(db.url())
         .await?;
-    let client = PaymentsClient::new(&payments.server.url(), Duration::from_secs(10)).with_fault("delay-ms=200");
+    let client = PaymentsClient::new(&payments.server.url(), Duration::from_secs(10)).with_fault("delay-ms=500");
     Ok((payments, db, SqlManager::new(pool), client))
 }
 
@@ -47,8 +47,8 @@ async fn fifty_purchases_calling_inside_their_transactions_run_the_pool_dry() ->
     )
     .await;
 
-    // Five connections, each held 200 ms and more by a purchase: about 25 get one within the
-    // second the pool waits, and the rest give up.
+    // Five connections, each held 500 ms and more by a purchase: about 20 get one within the two
+    // seconds the pool waits, and the rest give up.
     let timed_out = outcomes
         .iter()
         .filter(|outcome| matches!(outcome, Err(PurchaseError::Tx(_))))
