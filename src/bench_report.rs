@@ -167,6 +167,9 @@ pub fn collect(criterion_dir: &Path) -> anyhow::Result<Found> {
 pub fn earlier_sections(page: &str) -> BTreeMap<String, String> {
     let mut sections = BTreeMap::new();
     for section in page.split("\n## `").skip(1) {
+        // A group's section ends at the next heading of any kind: the page's own closing sections
+        // (what a run left out) are not the last group's, and are written afresh by each run.
+        let section = section.split_once("\n## ").map_or(section, |(own, _)| own);
         if let Some((group, _)) = section.split_once('`') {
             sections.insert(group.to_owned(), format!("## `{}\n", section.trim_end()));
         }
@@ -271,6 +274,18 @@ mod tests {
             page.contains("![`other`: the ratios](charts/other.svg)"),
             "each measured group shows its chart: {page}"
         );
+    }
+
+    #[test]
+    fn an_earlier_runs_left_out_section_is_not_kept_with_the_last_group() {
+        let earlier = "# Benchmarks\n\n## `last`\n\n| function | time per iteration | ratio |\n|---|---:|---:|\n\
+                       | `a` | 1.00 ms | 1.00x |\n\n## Left out of this report\n\n- `last/gone`: no benchmark declares it\n";
+
+        let sections = earlier_sections(earlier);
+
+        assert_eq!(sections.len(), 1);
+        assert!(!sections["last"].contains("Left out"), "{}", sections["last"]);
+        assert!(sections["last"].contains("| `a` | 1.00 ms | 1.00x |"));
     }
 
     #[test]
