@@ -4,7 +4,7 @@
 
 use ch03_transaction_manager::SqlManager;
 use ch04_unit_of_work::shop::{Order, Product};
-use ch04_unit_of_work::{CommitError, UnitOfWork, buy_optimistically, buy_pessimistically};
+use ch04_unit_of_work::{BuyError, CommitError, OrderError, UnitOfWork, buy_optimistically, buy_pessimistically};
 use rstest::rstest;
 use sqlx::{MySql, Pool, Postgres, Sqlite};
 use uuid::Uuid;
@@ -164,3 +164,34 @@ async fn a_form_saved_in_a_later_request_is_refused_if_the_product_changed_since
     Ok(())
 }
 // ANCHOR_END: offline
+
+/// A purchase of a product there is none of is refused by name, both ways; and an optimistic
+/// buyer given no attempts gives up without writing.
+#[rstest]
+#[tokio::test]
+async fn a_buyer_of_an_unknown_product_is_refused_and_one_without_attempts_gives_up<DB: Store>(
+    #[values(Postgres, MySql)] _backend: DB,
+) -> anyhow::Result<()> {
+    let db = DB::database().await?;
+    let pool = DB::pool(&db);
+    let tm = SqlManager::new(pool.clone());
+    let stored = widget(pool, 5).await?;
+    let unknown = Uuid::now_v7();
+
+    let optimistic = buy_optimistically(&tm, unknown, 1, 3).await;
+    let pessimistic = buy_pessimistically(&tm, unknown, 1).await;
+    let without_attempts = buy_optimistically(&tm, stored.id, 1, 0).await;
+
+    for refused in [&optimistic.map(drop), &pessimistic] {
+        assert!(
+            matches!(refused, Err(BuyError::Order(OrderError::NoSuchProduct(id))) if *id == unknown),
+            "{refused:?}"
+        );
+    }
+    assert!(
+        matches!(without_attempts, Err(BuyError::GaveUp(0))),
+        "{without_attempts:?}"
+    );
+    assert_eq!(DB::product(pool, stored.id).await?.map(|p| p.stock), Some(5));
+    Ok(())
+}
