@@ -36,6 +36,8 @@ pub trait Payments {
     ) -> impl Future<Output = Result<Charge, CallFailure>>;
     /// The charge with the caller's key `object_key`, if there is one.
     fn look_up(&self, object_key: &str) -> impl Future<Output = Result<Option<Charge>, CallFailure>>;
+    /// Refunds the charge with the caller's key `object_key`, under `idempotency_key`.
+    fn refund(&self, idempotency_key: &str, object_key: &str) -> impl Future<Output = Result<Charge, CallFailure>>;
 }
 // ANCHOR_END: port
 
@@ -74,19 +76,20 @@ impl PaymentsClient {
 
 impl Payments for PaymentsClient {
     async fn charge(&self, idempotency_key: &str, request: &ChargeRequest) -> Result<Charge, CallFailure> {
-        let mut call = self
+        let call = self
             .http
             .post(format!("{}/charges", self.base))
             .header("idempotency-key", idempotency_key)
             .json(request);
-        if let Some(fault) = &self.fault {
-            call = call.header("x-fault", fault);
-        }
-        let answer = call.send().await.map_err(no_answer)?;
-        match answer.status() {
-            status if status.is_success() => answer.json().await.map_err(no_answer),
-            status => Err(failure(status, answer).await),
-        }
+        self.charge_from(call).await
+    }
+
+    async fn refund(&self, idempotency_key: &str, object_key: &str) -> Result<Charge, CallFailure> {
+        let call = self
+            .http
+            .post(format!("{}/charges/{object_key}/refund", self.base))
+            .header("idempotency-key", idempotency_key);
+        self.charge_from(call).await
     }
 
     async fn look_up(&self, object_key: &str) -> Result<Option<Charge>, CallFailure> {
@@ -99,6 +102,20 @@ impl Payments for PaymentsClient {
         match answer.status() {
             StatusCode::NOT_FOUND => Ok(None),
             status if status.is_success() => answer.json().await.map(Some).map_err(no_answer),
+            status => Err(failure(status, answer).await),
+        }
+    }
+}
+
+impl PaymentsClient {
+    /// Sends `call` with the client's fault, and reads a charge from a successful answer.
+    async fn charge_from(&self, mut call: reqwest::RequestBuilder) -> Result<Charge, CallFailure> {
+        if let Some(fault) = &self.fault {
+            call = call.header("x-fault", fault);
+        }
+        let answer = call.send().await.map_err(no_answer)?;
+        match answer.status() {
+            status if status.is_success() => answer.json().await.map_err(no_answer),
             status => Err(failure(status, answer).await),
         }
     }

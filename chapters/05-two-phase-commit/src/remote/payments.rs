@@ -6,6 +6,7 @@
 //! and a new request for an object key that was charged already (its key's response expired and
 //! swept, say) finds that charge instead of making another. `GET /charges/{object_key}` looks a
 //! charge up by the caller's key: how a caller that lost an answer finds out what happened.
+//! `POST /charges/{object_key}/refund` (an `Idempotency-Key` header) refunds it, once.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -14,6 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
+use std::future::Future;
 
 use crate::remote::idempotency::{self, Begun, KeyError, KeyPolicy, RecoveryPoint};
 use crate::remote::server::Fault;
@@ -47,6 +49,7 @@ pub fn router(pool: PgPool, policy: KeyPolicy) -> Router {
     Router::new()
         .route("/charges", post(charge))
         .route("/charges/{object_key}", get(look_up))
+        .route("/charges/{object_key}/refund", post(refund))
         .with_state(Payments { pool, policy })
 }
 
@@ -62,20 +65,29 @@ fn storage(error: sqlx::Error) -> Response {
     )
 }
 
-// ANCHOR: charge
-async fn charge(State(payments): State<Payments>, headers: HeaderMap, Json(request): Json<ChargeRequest>) -> Response {
-    let fault = Fault::from_headers(&headers);
+// ANCHOR: keyed
+/// What every request that changes something goes through: the fault it asks for, its key, its
+/// fingerprint (`path` and `body`), and the key taken. An answer stored under the key is sent
+/// again; otherwise `work` runs, given the pool and the key, to its end in a task of its own, so
+/// that a caller hanging up (the handler dropped) cannot leave work done and its key unanswered.
+async fn keyed<F>(
+    payments: &Payments,
+    headers: &HeaderMap,
+    path: &str,
+    body: &serde_json::Value,
+    work: impl FnOnce(PgPool, String) -> F,
+) -> Response
+where
+    F: Future<Output = Response> + Send + 'static,
+{
+    let fault = Fault::from_headers(headers);
     if let Some(status) = fault.status.and_then(|code| StatusCode::from_u16(code).ok()) {
         return refused(status, "a fault the request asked for");
     }
     let Some(key) = headers.get("idempotency-key").and_then(|value| value.to_str().ok()) else {
-        return refused(StatusCode::BAD_REQUEST, "a charge needs an Idempotency-Key header");
+        return refused(StatusCode::BAD_REQUEST, "this request needs an Idempotency-Key header");
     };
-    if request.amount_cents <= 0 {
-        return refused(StatusCode::UNPROCESSABLE_ENTITY, "the amount must be positive");
-    }
-    let body = serde_json::to_value(&request).expect("a charge request is JSON");
-    let fingerprint = idempotency::fingerprint("POST", "/charges", &body);
+    let fingerprint = idempotency::fingerprint("POST", path, body);
     let begun = match idempotency::begin(&payments.pool, key, &fingerprint, payments.policy).await {
         Ok(begun) => begun,
         Err(KeyError::Mismatch) => return refused(StatusCode::UNPROCESSABLE_ENTITY, KeyError::Mismatch),
@@ -83,25 +95,33 @@ async fn charge(State(payments): State<Payments>, headers: HeaderMap, Json(reque
         Err(KeyError::Storage(error)) => return storage(error),
         Err(error @ KeyError::Corrupt(_)) => return refused(StatusCode::INTERNAL_SERVER_ERROR, error),
     };
-    match begun {
-        Begun::Replay { status, body } => replay(status, body),
-        Begun::Fresh | Begun::Resume(_) => {
-            if let Some(delay) = fault.delay {
-                tokio::time::sleep(delay).await;
-            }
-            // The work runs to its end even if the caller hangs up: dropping this handler (the
-            // connection closed) must not leave a charge made and its key unanswered.
-            let work = tokio::spawn(charge_and_answer(payments.pool.clone(), key.to_owned(), request));
-            let answer = match work.await {
-                Ok(answer) => answer,
-                Err(panicked) => refused(StatusCode::INTERNAL_SERVER_ERROR, panicked),
-            };
-            if let Some(delay) = fault.answer_delay {
-                tokio::time::sleep(delay).await;
-            }
-            answer
-        }
+    if let Begun::Replay { status, body } = begun {
+        return replay(status, body);
     }
+    if let Some(delay) = fault.delay {
+        tokio::time::sleep(delay).await;
+    }
+    let answer = match tokio::spawn(work(payments.pool.clone(), key.to_owned())).await {
+        Ok(answer) => answer,
+        Err(panicked) => refused(StatusCode::INTERNAL_SERVER_ERROR, panicked),
+    };
+    if let Some(delay) = fault.answer_delay {
+        tokio::time::sleep(delay).await;
+    }
+    answer
+}
+// ANCHOR_END: keyed
+
+// ANCHOR: charge
+async fn charge(State(payments): State<Payments>, headers: HeaderMap, Json(request): Json<ChargeRequest>) -> Response {
+    if request.amount_cents <= 0 {
+        return refused(StatusCode::UNPROCESSABLE_ENTITY, "the amount must be positive");
+    }
+    let body = serde_json::to_value(&request).expect("a charge request is JSON");
+    keyed(&payments, &headers, "/charges", &body, |pool, key| {
+        charge_and_answer(pool, key, request)
+    })
+    .await
 }
 // ANCHOR_END: charge
 
@@ -173,6 +193,42 @@ async fn create(pool: &PgPool, key: &str, request: &ChargeRequest) -> Result<Cha
     Ok(charge)
 }
 // ANCHOR_END: create
+
+// ANCHOR: refund
+async fn refund(State(payments): State<Payments>, headers: HeaderMap, Path(object_key): Path<String>) -> Response {
+    let path = format!("/charges/{object_key}/refund");
+    keyed(&payments, &headers, &path, &serde_json::Value::Null, |pool, key| {
+        refund_and_answer(pool, key, object_key)
+    })
+    .await
+}
+
+/// Refunds the charge of `object_key` and stores the answer under `key`: a charge refunded
+/// already is answered as it is, and one that does not exist is 404 (its key left free).
+async fn refund_and_answer(pool: PgPool, key: String, object_key: String) -> Response {
+    let refunded: Result<Option<Charge>, sqlx::Error> = sqlx::query_as(
+        "UPDATE charges SET state = 'refunded' WHERE object_key = $1 \
+         RETURNING id, object_key, amount_cents, state",
+    )
+    .bind(&object_key)
+    .fetch_optional(&pool)
+    .await;
+    match refunded {
+        Ok(Some(charge)) => {
+            let body = serde_json::to_string(&charge).expect("a charge is JSON");
+            match idempotency::finish(&pool, &key, StatusCode::OK.as_u16(), &body).await {
+                Ok(()) => Json(charge).into_response(),
+                Err(error) => storage(error),
+            }
+        }
+        Ok(None) => {
+            let _ = idempotency::release(&pool, &key).await;
+            refused(StatusCode::NOT_FOUND, format!("no charge has the key {object_key}"))
+        }
+        Err(error) => storage(error),
+    }
+}
+// ANCHOR_END: refund
 
 async fn look_up(State(payments): State<Payments>, Path(object_key): Path<String>) -> Response {
     let found: Result<Option<Charge>, sqlx::Error> =

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use ch05_two_phase_commit::payments_client::{CallFailure, Payments, PaymentsClient};
 use ch05_two_phase_commit::remote::idempotency::{self, KeyPolicy};
 use ch05_two_phase_commit::remote::payments::Charge;
 use reqwest::StatusCode;
@@ -197,3 +198,28 @@ async fn an_object_key_charged_already_is_not_charged_again_under_a_new_idempote
     assert_eq!(payments.charges().await?, 1);
     Ok(())
 }
+
+// ANCHOR: refund
+#[tokio::test]
+async fn a_charge_is_refunded_once_and_a_repeated_refund_is_answered_the_same() -> anyhow::Result<()> {
+    let payments = PaymentsService::start(KeyPolicy::default()).await?;
+    let client = PaymentsClient::new(&payments.server.url(), Duration::from_secs(5));
+    let charge = client
+        .charge("order-1:charge", &request("order-1:charge", 2_500))
+        .await?;
+
+    let refunded = client.refund("order-1:refund", "order-1:charge").await?;
+    let again = client.refund("order-1:refund", "order-1:charge").await?;
+    let unknown = client.refund("order-2:refund", "order-2:charge").await;
+
+    assert_eq!((refunded.id, refunded.state.as_str()), (charge.id, "refunded"));
+    assert_eq!(again, refunded, "the stored answer");
+    assert!(
+        matches!(unknown, Err(CallFailure::Refused { status: 404, .. })),
+        "{unknown:?}"
+    );
+    let looked_up = client.look_up("order-1:charge").await?.expect("the charge");
+    assert_eq!((looked_up.state.as_str(), payments.charges().await?), ("refunded", 1));
+    Ok(())
+}
+// ANCHOR_END: refund
