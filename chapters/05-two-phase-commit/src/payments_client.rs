@@ -121,6 +121,25 @@ impl PaymentsClient {
     }
 }
 
+// ANCHOR: retrying
+/// `attempt`, up to `attempts` times while it gets no answer or a "not now". A refusal is
+/// returned at once; after the last attempt, its failure.
+pub async fn retrying<T>(
+    attempts: u32,
+    mut attempt: impl AsyncFnMut() -> Result<T, CallFailure>,
+) -> Result<T, CallFailure> {
+    let mut last = CallFailure::NoAnswer("no attempt was made".into());
+    for _ in 0..attempts {
+        match attempt().await {
+            Ok(done) => return Ok(done),
+            Err(failure @ (CallFailure::NoAnswer(_) | CallFailure::Unavailable { .. })) => last = failure,
+            Err(refused) => return Err(refused),
+        }
+    }
+    Err(last)
+}
+// ANCHOR_END: retrying
+
 fn no_answer(error: reqwest::Error) -> CallFailure {
     CallFailure::NoAnswer(error.to_string())
 }

@@ -17,7 +17,7 @@ use sqlx::Postgres;
 use crate::calls::record::{CallError, Calls};
 use crate::calls::state::{Event, Operation};
 use crate::orders::{OrderError, Orders};
-use crate::payments_client::{CallFailure, Payments};
+use crate::payments_client::{CallFailure, Payments, retrying};
 use crate::remote::payments::ChargeRequest;
 
 /// The kind of the payment calls in the record.
@@ -105,25 +105,22 @@ impl<P: Payments> Purchases<P> {
             object_key: key.to_owned(),
             amount_cents,
         };
-        let mut last = None;
-        for _ in 0..ATTEMPTS {
-            match self.payments.charge(key, &request).await {
-                Ok(charge) => {
-                    self.settle(order, key, Event::Succeeded, "paid").await?;
-                    return Ok(Outcome::Paid { charge: charge.id });
-                }
-                Err(CallFailure::Refused { message, .. }) => {
-                    self.settle(order, key, Event::Failed, "cancelled").await?;
-                    return Ok(Outcome::Cancelled { reason: message });
-                }
-                Err(failure) => last = Some(failure),
+        match retrying(ATTEMPTS, async || self.payments.charge(key, &request).await).await {
+            Ok(charge) => {
+                self.settle(order, key, Event::Succeeded, "paid").await?;
+                Ok(Outcome::Paid { charge: charge.id })
+            }
+            Err(CallFailure::Refused { message, .. }) => {
+                self.settle(order, key, Event::Failed, "cancelled").await?;
+                Ok(Outcome::Cancelled { reason: message })
+            }
+            Err(last) => {
+                self.calls
+                    .attempted(&Ctx::new(), key, PAYMENT, &last.to_string(), RETRY_IN)
+                    .await?;
+                Ok(Outcome::Pending { last })
             }
         }
-        let last = last.expect("at least one attempt");
-        self.calls
-            .attempted(&Ctx::new(), key, PAYMENT, &last.to_string(), RETRY_IN)
-            .await?;
-        Ok(Outcome::Pending { last })
     }
 
     /// The call's outcome and the order's state, in one transaction.
@@ -144,7 +141,9 @@ impl<P: Payments> Purchases<P> {
     pub async fn recover_payments(&self, limit: i64) -> Result<usize, PurchaseError> {
         let due = self.calls.claim_due(limit, RETRY_IN * 10).await?;
         for call in due.iter().filter(|call| call.kind == PAYMENT) {
-            let order = order_of(&call.key);
+            // A payment call whose key names no order is not this use case's to finish; its
+            // claim runs out, and reconciliation reports it.
+            let Some(order) = order_of(&call.key) else { continue };
             match self.payments.look_up(&call.key).await {
                 Ok(Some(_charge)) => self.settle(order, &call.key, Event::Succeeded, "paid").await?,
                 Ok(None) => {
@@ -169,9 +168,20 @@ impl<P: Payments> Purchases<P> {
     }
 }
 
-/// The order a payment key belongs to: `order-<id>:payment`.
-fn order_of(key: &str) -> &str {
-    key.strip_prefix("order-")
-        .and_then(|rest| rest.strip_suffix(":payment"))
-        .unwrap_or(key)
+/// The order a payment key belongs to: the `<id>` of `order-<id>:payment`, as [`payment_key`]
+/// makes it.
+fn order_of(key: &str) -> Option<&str> {
+    key.strip_prefix("order-")?.strip_suffix(":payment")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payment_key_names_its_order_and_another_key_names_none() {
+        assert_eq!(order_of(&payment_key("42")), Some("42"));
+        assert_eq!(order_of("order-42:shipment"), None);
+        assert_eq!(order_of("42:payment"), None);
+    }
 }

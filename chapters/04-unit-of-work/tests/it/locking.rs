@@ -9,14 +9,12 @@ use rstest::rstest;
 use sqlx::{MySql, Pool, Postgres, Sqlite};
 use uuid::Uuid;
 
-use crate::support::{Store, load, product};
+use crate::support::{Store, load, product, stored};
 
 /// A widget of stock `stock`, stored.
 async fn widget<DB: Store>(pool: &Pool<DB>, stock: i64) -> anyhow::Result<Product> {
     let widget = product("widget", stock);
-    let mut unit = UnitOfWork::new();
-    unit.register_new(widget.clone())?;
-    DB::commit_unit(&mut unit, pool).await?;
+    stored(pool, std::slice::from_ref(&widget)).await?;
     Ok(widget)
 }
 

@@ -7,8 +7,8 @@ use ch04_unit_of_work::migrations::{MYSQL, POSTGRES, SQLITE};
 use ch04_unit_of_work::shop::Product;
 use ch04_unit_of_work::steps::step1_saves_by_hand::sql::HandSql;
 use ch04_unit_of_work::{Batched, CommitError, Handle, PlanWriter, UnitOfWork, Written, commit};
-use harness::{MySqlDatabase, PgDatabase, SqliteDatabase};
-use sqlx::{Executor, IntoArguments, MySql, Pool, Postgres, QueryBuilder, Sqlite};
+use harness::{CountRows, MySqlDatabase, PgDatabase, SqliteDatabase};
+use sqlx::{MySql, Pool, Postgres, Sqlite};
 use uuid::Uuid;
 
 /// A backend the tests run on: where its database of the test's own comes from.
@@ -60,30 +60,23 @@ impl Provisioned for Sqlite {
     }
 }
 
-/// What the tests do on any backend, written once: commit a unit of work, count a table's rows
-/// (and, from the chapter, read a product and send step 1's statements).
-pub trait Store: Provisioned + PlanWriter + Dialect + HandSql {
+/// What the tests do on any backend, written once: commit a unit of work and count a table's rows
+/// (the harness's count); from the chapter, read a product and send step 1's statements.
+pub trait Store: Provisioned + PlanWriter + Dialect + HandSql + CountRows {
     fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<Self>) -> impl Future<Output = Result<Written, CommitError>>;
-    fn count(pool: &Pool<Self>, table: &'static str) -> impl Future<Output = sqlx::Result<i64>>;
+    fn count(pool: &Pool<Self>, table: &'static str) -> impl Future<Output = anyhow::Result<i64>>;
 }
 
 impl<DB> Store for DB
 where
-    DB: Provisioned + PlanWriter + Dialect + HandSql,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    DB::Arguments: IntoArguments<DB> + Default,
-    for<'r> (i64,): sqlx::FromRow<'r, DB::Row>,
+    DB: Provisioned + PlanWriter + Dialect + HandSql + CountRows,
 {
     async fn commit_unit(unit: &mut UnitOfWork, pool: &Pool<DB>) -> Result<Written, CommitError> {
         commit(unit, &SqlManager::new(pool.clone()), &Ctx::new()).await
     }
 
-    async fn count(pool: &Pool<DB>, table: &'static str) -> sqlx::Result<i64> {
-        let (count,): (i64,) = QueryBuilder::<DB>::new(format!("SELECT COUNT(*) FROM {table}"))
-            .build_query_as()
-            .fetch_one(pool)
-            .await?;
-        Ok(count)
+    async fn count(pool: &Pool<DB>, table: &'static str) -> anyhow::Result<i64> {
+        Ok(DB::count_rows(pool, table).await?)
     }
 }
 

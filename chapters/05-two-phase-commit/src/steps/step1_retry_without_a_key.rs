@@ -9,7 +9,7 @@
 
 use uuid::Uuid;
 
-use crate::payments_client::{CallFailure, Payments};
+use crate::payments_client::{CallFailure, Payments, retrying};
 use crate::remote::payments::{Charge, ChargeRequest};
 
 /// How many times either way asks before it gives up.
@@ -19,7 +19,7 @@ pub const ATTEMPTS: u32 = 3;
 /// Charges `amount_cents`, retrying on no answer, each attempt a new request (a new key every
 /// time: the caller has no key of its own for the charge).
 pub async fn charge_without_a_key(payments: &impl Payments, amount_cents: i64) -> Result<Charge, CallFailure> {
-    retrying(async || {
+    retrying(ATTEMPTS, async || {
         let fresh = Uuid::now_v7().to_string();
         payments.charge(&fresh, &request(&fresh, amount_cents)).await
     })
@@ -31,7 +31,10 @@ pub async fn charge_without_a_key(payments: &impl Payments, amount_cents: i64) -
 /// Charges `amount_cents` for `key`, a key the caller chose before the first attempt, retrying on
 /// no answer with the same key.
 pub async fn charge_with_a_key(payments: &impl Payments, key: &str, amount_cents: i64) -> Result<Charge, CallFailure> {
-    retrying(async || payments.charge(key, &request(key, amount_cents)).await).await
+    retrying(ATTEMPTS, async || {
+        payments.charge(key, &request(key, amount_cents)).await
+    })
+    .await
 }
 // ANCHOR_END: with_a_key
 
@@ -40,19 +43,6 @@ fn request(key: &str, amount_cents: i64) -> ChargeRequest {
         object_key: key.to_owned(),
         amount_cents,
     }
-}
-
-/// `attempt`, up to [`ATTEMPTS`] times while it gets no answer or a "not now".
-async fn retrying(mut attempt: impl AsyncFnMut() -> Result<Charge, CallFailure>) -> Result<Charge, CallFailure> {
-    let mut last = None;
-    for _ in 0..ATTEMPTS {
-        match attempt().await {
-            Ok(charge) => return Ok(charge),
-            Err(failure @ (CallFailure::NoAnswer(_) | CallFailure::Unavailable { .. })) => last = Some(failure),
-            Err(refused) => return Err(refused),
-        }
-    }
-    Err(last.expect("at least one attempt"))
 }
 
 #[cfg(test)]
